@@ -1,0 +1,2 @@
+//===- Qmlir.td - The qmlir dialect, all definitions -------*- tablegen -*-===//
+include "QmlirOps.td"

@@ -1,0 +1,121 @@
+//===- QmlirOps.td - qmlir operations ----------------------*- tablegen -*-===//
+
+#ifndef QMLIR_OPS_TD
+#define QMLIR_OPS_TD
+
+include "QmlirTypes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Qmlir_ActivationTensor : TensorRankOf<[F16, BF16], [2]>;
+def Qmlir_FloatMatrix : TensorRankOf<[F16, BF16, F32], [2]>;
+def Qmlir_PartTensor : TensorRankOf<[I32, F16, BF16, F32], [2]>;
+
+def Qmlir_PackOp : Qmlir_Op<"pack", [Pure]> {
+  let summary = "Ties packed codes, scales and zero points to a scheme";
+  let description = [{
+    Builds a quantized weight matrix from its parts, whose types must be the
+    ones the result's scheme prescribes (see `#qmlir.scheme`). `zeros` is
+    present if and only if the scheme has zero points.
+
+    ```mlir
+    %w = qmlir.pack %codes, %scales, %zeros
+        : (tensor<96x48xi32>, tensor<96x3xf16>, tensor<96x1xi32>)
+        -> !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
+    ```
+  }];
+  let arguments = (ins
+    Qmlir_PartTensor:$codes,
+    Qmlir_PartTensor:$scales,
+    Optional<Qmlir_PartTensor>:$zeros
+  );
+  let results = (outs Qmlir_QTensorType:$result);
+  let assemblyFormat = [{
+    $codes `,` $scales (`,` $zeros^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qmlir_UnpackOp : Qmlir_Op<"unpack", [Pure,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "Takes a quantized weight matrix apart";
+  let description = [{
+    Returns the packed codes, the scales and, if the scheme has them, the zero
+    points of a quantized weight matrix; their types follow from its type.
+
+    ```mlir
+    %codes, %scales = qmlir.unpack %w
+        : !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+    ```
+  }];
+  let arguments = (ins Qmlir_QTensorType:$weights);
+  let results = (outs
+    RankedTensorOf<[I32]>:$codes,
+    Qmlir_PartTensor:$scales,
+    Optional<Qmlir_PartTensor>:$zeros
+  );
+  let assemblyFormat = "$weights attr-dict `:` qualified(type($weights))";
+}
+
+def Qmlir_MatmulOp : Qmlir_Op<"matmul", [Pure]> {
+  let summary = "Activations times the transpose of quantized weights";
+  let description = [{
+    Computes `result[m, n] = sum_k input[m, k] * W[n, k]` where `W` is the
+    dequantized weight matrix. Products are accumulated in f32; the result
+    has the activations' element type (f16 or bf16). M may be dynamic.
+
+    ```mlir
+    %y = qmlir.matmul %x, %w : tensor<?x384xf16>,
+        !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+        -> tensor<?x96xf16>
+    ```
+  }];
+  let arguments = (ins Qmlir_ActivationTensor:$input, Qmlir_QTensorType:$weights);
+  let results = (outs Qmlir_ActivationTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weights attr-dict `:` type($input) `,` qualified(type($weights))
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Qmlir_QuantizeOp : Qmlir_Op<"quantize", [Pure]> {
+  let summary = "Quantizes a float matrix with round to nearest";
+  let description = [{
+    Quantizes each group of the input to the result's scheme with round to
+    nearest (ties to even), computing in f32: the scale maps the group's
+    range onto the code range (the largest magnitude without zero points, the
+    range extended to include 0 with them) and is rounded to its storage type
+    before the codes are computed. The exact rules are those of
+    `qmlir::core::quantize`, which the CPU lowering reproduces bit for bit.
+
+    ```mlir
+    %w = qmlir.quantize %f : tensor<96x384xf16>
+        -> !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+    ```
+  }];
+  let arguments = (ins Qmlir_FloatMatrix:$input);
+  let results = (outs Qmlir_QTensorType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` qualified(type($result))";
+  let hasVerifier = 1;
+}
+
+def Qmlir_DequantizeOp : Qmlir_Op<"dequantize", [Pure]> {
+  let summary = "Decodes a quantized matrix to floats";
+  let description = [{
+    Returns `W[n, k] = (q - z) * s` for every element, computed in f32 and
+    rounded to the result's element type.
+
+    ```mlir
+    %f = qmlir.dequantize %w
+        : !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+        -> tensor<96x384xf32>
+    ```
+  }];
+  let arguments = (ins Qmlir_QTensorType:$input);
+  let results = (outs Qmlir_FloatMatrix:$result);
+  let assemblyFormat = "$input attr-dict `:` qualified(type($input)) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+#endif // QMLIR_OPS_TD

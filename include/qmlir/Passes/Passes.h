@@ -1,0 +1,29 @@
+//===- Passes.h - qmlir passes ----------------------------------*- C++ -*-===//
+
+#ifndef QMLIR_PASSES_PASSES_H
+#define QMLIR_PASSES_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Pass/Pass.h"
+
+namespace qmlir {
+
+#define GEN_PASS_DECL
+#include "QmlirPasses.h.inc"
+
+/// Patterns rewriting qmlir.matmul, qmlir.quantize and qmlir.dequantize into
+/// loops over memrefs (see the qmlir-lower-to-loops pass).
+void populateQmlirToLoopsPatterns(mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "QmlirPasses.h.inc"
+
+} // namespace qmlir
+
+#endif // QMLIR_PASSES_PASSES_H
