@@ -1,0 +1,195 @@
+// RUN: qmlir-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @+1 {{expected an element format such as 'i4' (signed) or 'u4' (unsigned), got 'x4'}}
+func.func private @bad_format() -> (!qmlir.qtensor<8x128, #qmlir.scheme<x4, group = 128, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{bit-width must be between 2 and 8, got 9}}
+func.func private @bits_too_wide() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i9, group = 128, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{bit-width must be between 2 and 8, got 1}}
+func.func private @bits_too_narrow() -> (!qmlir.qtensor<8x128, #qmlir.scheme<u1, group = 128, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{group size must be positive or 'channel', got 0}}
+func.func private @group_zero() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 0, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{scale type must be f16, bf16 or f32, got 'i8'}}
+func.func private @integer_scale() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 128, scale = i8>>)
+
+// -----
+
+// expected-error @+2 {{expected one of [none, int, float] for kind of zero point, got: half}}
+// expected-error @+1 {{failed to parse Qmlir_SchemeAttr parameter 'zero'}}
+func.func private @unknown_zero() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 128, scale = f16, zero = half>>)
+
+// -----
+
+// expected-error @+1 {{expected a 2-D [N, K] weight shape, got 3 dimensions}}
+func.func private @rank3() -> (!qmlir.qtensor<2x8x128, #qmlir.scheme<i4, group = 128, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{N must be positive, got 0}}
+func.func private @empty_rows() -> (!qmlir.qtensor<0x128, #qmlir.scheme<i4, group = 128, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{K = 96 is not divisible by the group size 64}}
+func.func private @ragged_group() -> (!qmlir.qtensor<8x96, #qmlir.scheme<i4, group = 64, scale = f16>>)
+
+// -----
+
+// expected-error @+1 {{expected a #qmlir.scheme attribute, got 64 : i64}}
+func.func private @not_a_scheme() -> (!qmlir.qtensor<8x96, 64>)
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @pack_codes_shape(%c: tensor<8x15xi32>, %s: tensor<8x2xf16>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op codes must have type 'tensor<8x16xi32>' for '!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>', got 'tensor<8x15xi32>'}}
+  %w = qmlir.pack %c, %s : (tensor<8x15xi32>, tensor<8x2xf16>) -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @pack_scale_type(%c: tensor<8x16xi32>, %s: tensor<8x2xbf16>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op scales must have type 'tensor<8x2xf16>'}}
+  %w = qmlir.pack %c, %s : (tensor<8x16xi32>, tensor<8x2xbf16>) -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @pack_unexpected_zeros(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>, %z: tensor<8x1xi32>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op has zero points but the scheme #qmlir.scheme<i4, group = 64, scale = f16> has none}}
+  %w = qmlir.pack %c, %s, %z : (tensor<8x16xi32>, tensor<8x2xf16>, tensor<8x1xi32>) -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 64, scale = f16, zero = int>>
+func.func @pack_missing_zeros(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op needs zero points of type 'tensor<8x1xi32>' for the scheme #qmlir.scheme<u4, group = 64, scale = f16, zero = int>}}
+  %w = qmlir.pack %c, %s : (tensor<8x16xi32>, tensor<8x2xf16>) -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 64, scale = f16, zero = float>>
+func.func @pack_zeros_type(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>, %z: tensor<8x1xi32>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op zeros must have type 'tensor<8x2xf16>'}}
+  %w = qmlir.pack %c, %s, %z : (tensor<8x16xi32>, tensor<8x2xf16>, tensor<8x1xi32>) -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @unpack_result_types(%w: !w) {
+  // expected-error @+2 {{'qmlir.unpack' op failed to infer returned types}}
+  // expected-error @+1 {{'qmlir.unpack' op inferred type(s) 'tensor<8x16xi32>', 'tensor<8x2xf16>' are incompatible with return type(s) of operation 'tensor<8x16xi32>', 'tensor<8x2xf32>'}}
+  %c, %s = "qmlir.unpack"(%w) : (!w) -> (tensor<8x16xi32>, tensor<8x2xf32>)
+  return
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @matmul_k_mismatch(%x: tensor<4x64xf16>, %w: !w) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op input has K = 64 but the weights have K = 128}}
+  %y = qmlir.matmul %x, %w : tensor<4x64xf16>, !w -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @matmul_f32_input(%x: tensor<4x128xf32>, %w: !w) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'qmlir.matmul' op operand #0 must be 2D tensor of 16-bit float or bfloat16 type values, but got 'tensor<4x128xf32>'}}
+  %y = qmlir.matmul %x, %w : tensor<4x128xf32>, !w -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @matmul_rank1(%x: tensor<128xf16>, %w: !w) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op operand #0 must be 2D tensor of 16-bit float or bfloat16 type values, but got 'tensor<128xf16>'}}
+  %y = qmlir.matmul %x, %w : tensor<128xf16>, !w -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @matmul_result_type(%x: tensor<4x128xf16>, %w: !w) -> tensor<4x8xbf16> {
+  // expected-error @+1 {{'qmlir.matmul' op result element type 'bf16' must match the input element type 'f16'}}
+  %y = qmlir.matmul %x, %w : tensor<4x128xf16>, !w -> tensor<4x8xbf16>
+  return %y : tensor<4x8xbf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @matmul_m_mismatch(%x: tensor<?x128xf16>, %w: !w) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op result has M = 4 but the input has M = ?}}
+  %y = qmlir.matmul %x, %w : tensor<?x128xf16>, !w -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @matmul_n_mismatch(%x: tensor<4x128xf16>, %w: !w) -> tensor<4x16xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op result has N = 16 but the weights have N = 8}}
+  %y = qmlir.matmul %x, %w : tensor<4x128xf16>, !w -> tensor<4x16xf16>
+  return %y : tensor<4x16xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @quantize_shape(%f: tensor<8x64xf16>) -> !w {
+  // expected-error @+1 {{'qmlir.quantize' op input shape 'tensor<8x64xf16>' does not match the quantized shape '!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>'}}
+  %w = qmlir.quantize %f : tensor<8x64xf16> -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @quantize_integer_input(%f: tensor<8x128xi8>) -> !w {
+  // expected-error @+1 {{'qmlir.quantize' op operand #0 must be 2D tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<8x128xi8>'}}
+  %w = qmlir.quantize %f : tensor<8x128xi8> -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @dequantize_shape(%w: !w) -> tensor<128x8xf32> {
+  // expected-error @+1 {{'qmlir.dequantize' op result shape 'tensor<128x8xf32>' does not match the quantized shape '!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>'}}
+  %f = qmlir.dequantize %w : !w -> tensor<128x8xf32>
+  return %f : tensor<128x8xf32>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @dequantize_integer_result(%w: !w) -> tensor<8x128xi32> {
+  // expected-error @+1 {{'qmlir.dequantize' op result #0 must be 2D tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<8x128xi32>'}}
+  %f = qmlir.dequantize %w : !w -> tensor<8x128xi32>
+  return %f : tensor<8x128xi32>
+}

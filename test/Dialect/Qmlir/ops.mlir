@@ -1,0 +1,55 @@
+// RUN: qmlir-opt %s | FileCheck %s
+// RUN: qmlir-opt %s | qmlir-opt | FileCheck %s
+// RUN: qmlir-opt %s -mlir-print-op-generic | qmlir-opt | FileCheck %s
+
+// Every element format, group kind, scale type and zero kind prints back as
+// written ("zero = none" is the default and is omitted).
+
+// CHECK-LABEL: func.func private @schemes
+// CHECK-SAME: !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK-SAME: !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 32, scale = bf16, zero = int>>
+// CHECK-SAME: !qmlir.qtensor<8x128, #qmlir.scheme<u8, group = channel, scale = f32>>
+// CHECK-SAME: !qmlir.qtensor<8x128, #qmlir.scheme<i3, group = 64, scale = f16, zero = float>>
+// CHECK-SAME: !qmlir.qtensor<8x128, #qmlir.scheme<u2, group = 64, scale = f16>>
+func.func private @schemes(
+    !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 128, scale = f16>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<u4 , group=32, scale = bf16, zero = int>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<u8, group = channel, scale = f32, zero = none>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<i3, group = 64, scale = f16, zero = float>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<u2, group = 64, scale = f16>>)
+
+!sym = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+!asym = !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
+
+// CHECK-LABEL: func.func @matmul_dynamic_m
+// CHECK-SAME: (%[[X:.*]]: tensor<?x384xf16>, %[[C:.*]]: tensor<96x48xi32>, %[[S:.*]]: tensor<96x3xf16>)
+// CHECK: %[[W:.*]] = qmlir.pack %[[C]], %[[S]] : (tensor<96x48xi32>, tensor<96x3xf16>) -> !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK: %[[Y:.*]] = qmlir.matmul %[[X]], %[[W]] : tensor<?x384xf16>, !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>> -> tensor<?x96xf16>
+// CHECK: return %[[Y]]
+func.func @matmul_dynamic_m(%x: tensor<?x384xf16>, %c: tensor<96x48xi32>, %s: tensor<96x3xf16>) -> tensor<?x96xf16> {
+  %w = qmlir.pack %c, %s : (tensor<96x48xi32>, tensor<96x3xf16>) -> !sym
+  %y = qmlir.matmul %x, %w : tensor<?x384xf16>, !sym -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// 3-bit codes: 384 * 3 / 32 = 36 words per row; 6 groups of 3-bit zero
+// points need 1 word.
+// CHECK-LABEL: func.func @matmul_zero_points_bf16
+// CHECK: qmlir.pack %{{.*}}, %{{.*}}, %{{.*}} : (tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>)
+// CHECK: qmlir.matmul %{{.*}} : tensor<7x384xbf16>, {{.*}} -> tensor<7x96xbf16>
+func.func @matmul_zero_points_bf16(%x: tensor<7x384xbf16>, %c: tensor<96x36xi32>, %s: tensor<96x6xbf16>, %z: tensor<96x1xi32>) -> tensor<7x96xbf16> {
+  %w = qmlir.pack %c, %s, %z : (tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>) -> !asym
+  %y = qmlir.matmul %x, %w : tensor<7x384xbf16>, !asym -> tensor<7x96xbf16>
+  return %y : tensor<7x96xbf16>
+}
+
+// CHECK-LABEL: func.func @quantize_unpack_dequantize
+// CHECK: %[[Q:.*]] = qmlir.quantize %{{.*}} : tensor<96x384xf32> -> !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
+// CHECK: %[[C:.*]], %[[S:.*]], %[[Z:.*]] = qmlir.unpack %[[Q]] : !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
+// CHECK: qmlir.dequantize %[[Q]] : !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>> -> tensor<96x384xf16>
+func.func @quantize_unpack_dequantize(%f: tensor<96x384xf32>) -> (tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>, tensor<96x384xf16>) {
+  %w = qmlir.quantize %f : tensor<96x384xf32> -> !asym
+  %c, %s, %z = qmlir.unpack %w : !asym
+  %d = qmlir.dequantize %w : !asym -> tensor<96x384xf16>
+  return %c, %s, %z, %d : tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>, tensor<96x384xf16>
+}

@@ -1,0 +1,33 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "qmlir"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qmlir_obj_root, "test")
+# GoogleTest binaries live under unit/ and are run by their own suite.
+config.excludes = ["unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(("%qmlir_lib_dir", config.qmlir_lib_dir))
+config.substitutions.append(("%qmlir_tools_dir", config.qmlir_tools_dir))
+config.substitutions.append(("%shlibext", ".so"))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.qmlir_tools_dir, config.llvm_tools_dir]
+tools = [
+    "qmlir-opt",
+    "qmlir-run",
+    "not",
+    "count",
+    ToolSubst("mlir-runner", unresolved="ignore"),
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

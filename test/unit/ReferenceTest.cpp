@@ -1,0 +1,837 @@
+//===- ReferenceTest.cpp - Tests of the reference numerics ----------------===//
+//
+// Quantization error bounds derived from the scheme definitions, hand-worked
+// examples, the reference matmul, the numerics-contract checker, and the
+// random problems with their planted faults.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Core/Problem.h"
+#include "qmlir/Core/Reference.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+using namespace qmlir::core;
+
+namespace qmlir::core {
+// Readable names for parameterized tests.
+void PrintTo(const MatmulProblem &problem, std::ostream *os) {
+  *os << problem.str();
+}
+} // namespace qmlir::core
+
+namespace {
+
+std::vector<float> randomNormal(int64_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(count);
+  for (float &value : values)
+    value = normal(rng);
+  return values;
+}
+
+/// Unit roundoff of a scale storage type.
+double unitRoundoff(ScaleType type) {
+  switch (type) {
+  case ScaleType::F16:
+    return std::ldexp(1.0, -11);
+  case ScaleType::BF16:
+    return std::ldexp(1.0, -8);
+  case ScaleType::F32:
+    return std::ldexp(1.0, -24);
+  }
+  return 1;
+}
+
+/// Zero point of group g of row r, read straight from the storage.
+double storedZero(const QuantizedMatrix &matrix, int64_t r, int64_t g) {
+  const Scheme &scheme = matrix.scheme;
+  if (scheme.zero == ZeroKind::Int)
+    return codeValue(extractCode(&matrix.zeroCodes[r * matrix.zeroWordsPerRow()],
+                                 g, scheme.bits),
+                     scheme);
+  if (scheme.zero == ZeroKind::Float)
+    return matrix.zeroValues[r * matrix.groupsPerRow() + g];
+  return 0;
+}
+
+//===----------------------------------------------------------------------===//
+// Hand-worked quantization examples
+//===----------------------------------------------------------------------===//
+
+TEST(QuantizeTest, SymmetricSignedByHand) {
+  // amax = 3.5, s = 3.5 / 7 = 0.5: 3.5 / 0.5 = 7 is the edge, 1.75 / 0.5 =
+  // 3.5 ties to 4, 0.25 / 0.5 = 0.5 ties to 0.
+  std::vector<float> w = {1.75f, -3.5f, 0.25f, 0.0f, -0.75f, 3.0f, 0.5f, 1.0f};
+  Scheme scheme{ElementKind::SignedInt, 4, 8, ScaleType::F16, ZeroKind::None};
+  QuantizedMatrix q = quantize(w.data(), 1, 8, scheme);
+  ASSERT_EQ(q.scales.size(), 1u);
+  EXPECT_EQ(q.scales[0], 0.5f);
+  std::vector<int32_t> expectedCodes = {4, -7, 0, 0, -2, 6, 1, 2};
+  std::vector<float> expectedValues = {2.0f, -3.5f, 0.0f, 0.0f,
+                                       -1.0f, 3.0f, 0.5f, 1.0f};
+  for (int64_t c = 0; c < 8; ++c) {
+    EXPECT_EQ(q.code(0, c), expectedCodes[c]) << c;
+    EXPECT_EQ(q.dequantized(0, c), expectedValues[c]) << c;
+  }
+  // -0.75 / 0.5 = -1.5 ties to -2: stored as 4-bit 0b1110 in nibble 4.
+  EXPECT_EQ((q.codes[0] >> 16) & 0xF, 0xEu);
+  EXPECT_TRUE(q.zeroCodes.empty());
+  EXPECT_TRUE(q.zeroValues.empty());
+}
+
+TEST(QuantizeTest, UnsignedWithoutZeroByHand) {
+  // s = max(hi, 0) / 15 = 0.25; negatives clamp to code 0.
+  std::vector<float> w = {-1.0f, 0.5f, 1.5f, 3.75f};
+  Scheme scheme{ElementKind::UnsignedInt, 4, kPerChannel, ScaleType::BF16,
+                ZeroKind::None};
+  QuantizedMatrix q = quantize(w.data(), 1, 4, scheme);
+  EXPECT_EQ(q.scales[0], 0.25f);
+  EXPECT_EQ(q.codes[0], 0xF620u);
+  std::vector<float> deq = dequantize(q);
+  EXPECT_EQ(deq, (std::vector<float>{0.0f, 0.5f, 1.5f, 3.75f}));
+}
+
+TEST(QuantizeTest, IntegerAndFloatZeroByHand) {
+  // Range [-1, 2] onto [0, 15]: s = 3 / 15 = 0.2f, minCode - lo / s = 5.
+  // 0.5 / s = 2.5: the integer zero rounds first (rne(2.5) + 5 = 7), the
+  // float zero adds first (rne(7.5) = 8).
+  std::vector<float> w = {-1.0f, 0.0f, 0.5f, 2.0f};
+  Scheme scheme{ElementKind::UnsignedInt, 4, 4, ScaleType::F32, ZeroKind::Int};
+  QuantizedMatrix qi = quantize(w.data(), 1, 4, scheme);
+  EXPECT_EQ(qi.scales[0], 3.0f / 15.0f);
+  ASSERT_EQ(qi.zeroCodes.size(), 1u);
+  EXPECT_EQ(qi.zeroCodes[0], 5u);
+  EXPECT_EQ(qi.zero(0, 0), 5.0f);
+  EXPECT_EQ(qi.codes[0], 0xF750u);
+  EXPECT_EQ(qi.dequantized(0, 0), -5.0f * 0.2f);
+  EXPECT_EQ(qi.dequantized(0, 1), 0.0f);
+  EXPECT_EQ(qi.dequantized(0, 2), 2.0f * 0.2f);
+  EXPECT_EQ(qi.dequantized(0, 3), 10.0f * 0.2f);
+
+  scheme.zero = ZeroKind::Float;
+  QuantizedMatrix qf = quantize(w.data(), 1, 4, scheme);
+  ASSERT_EQ(qf.zeroValues.size(), 1u);
+  EXPECT_EQ(qf.zeroValues[0], 5.0f);
+  EXPECT_EQ(qf.codes[0], 0xF850u);
+  EXPECT_EQ(qf.dequantized(0, 2), 3.0f * 0.2f);
+  EXPECT_TRUE(qf.zeroCodes.empty());
+
+  // Signed codes with an integer zero: [-2, 0] (hi' = 0) onto [-2, 1]:
+  // s = 2 / 3 rounded to f16, z = rne(-2 - lo / s) = 1.
+  std::vector<float> neg = {-2.0f, -1.0f, 0.0f, -0.5f};
+  Scheme i2{ElementKind::SignedInt, 2, 4, ScaleType::F16, ZeroKind::Int};
+  QuantizedMatrix qn = quantize(neg.data(), 1, 4, i2);
+  float s = roundTo(ScaleType::F16, 2.0f / 3.0f);
+  EXPECT_EQ(qn.scales[0], s);
+  EXPECT_EQ(qn.zero(0, 0), 1.0f);
+  EXPECT_EQ(qn.code(0, 0), -2);
+  EXPECT_EQ(qn.code(0, 1), -1); // -1 / s = -1.5002 -> -2, + 1
+  EXPECT_EQ(qn.code(0, 2), 1);
+  EXPECT_EQ(qn.code(0, 3), 0); // -0.75 -> -1, + 1
+  EXPECT_EQ(qn.dequantized(0, 2), 0.0f);
+}
+
+TEST(QuantizeTest, ScaleAndZeroBytes) {
+  std::vector<float> w = {1.0f, -7.0f, 0.5f, 7.0f};
+  Scheme scheme{ElementKind::SignedInt, 4, 4, ScaleType::F16, ZeroKind::None};
+  EXPECT_EQ(quantize(w.data(), 1, 4, scheme).scaleBytes(),
+            (std::vector<uint8_t>{0x00, 0x3C})); // s = 1.0
+  scheme.scaleType = ScaleType::BF16;
+  EXPECT_EQ(quantize(w.data(), 1, 4, scheme).scaleBytes(),
+            (std::vector<uint8_t>{0x80, 0x3F}));
+  scheme.scaleType = ScaleType::F32;
+  EXPECT_EQ(quantize(w.data(), 1, 4, scheme).scaleBytes(),
+            (std::vector<uint8_t>{0x00, 0x00, 0x80, 0x3F}));
+  EXPECT_TRUE(quantize(w.data(), 1, 4, scheme).zeroValueBytes().empty());
+
+  // u4, range [-7.5, 7.5]: s = 1, zf = 0 - (-7.5) = 7.5 = 0x4780 in f16.
+  std::vector<float> v = {-7.5f, 7.5f, 0.0f, 1.0f};
+  Scheme u4{ElementKind::UnsignedInt, 4, 4, ScaleType::F16, ZeroKind::Float};
+  QuantizedMatrix q = quantize(v.data(), 1, 4, u4);
+  EXPECT_EQ(q.scales[0], 1.0f);
+  EXPECT_EQ(q.zeroValues[0], 7.5f);
+  EXPECT_EQ(q.zeroValueBytes(), (std::vector<uint8_t>{0x80, 0x47}));
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization error bounds over all schemes
+//===----------------------------------------------------------------------===//
+
+using QuantizeParam = std::tuple<unsigned, bool, ZeroKind, int64_t, ScaleType>;
+
+class QuantizeBoundsTest : public testing::TestWithParam<QuantizeParam> {
+protected:
+  Scheme scheme() const {
+    auto [bits, isSigned, zero, group, scale] = GetParam();
+    return Scheme{isSigned ? ElementKind::SignedInt : ElementKind::UnsignedInt,
+                  bits, group, scale, zero};
+  }
+};
+
+TEST_P(QuantizeBoundsTest, RoundsToNearestWithinRange) {
+  const Scheme s = scheme();
+  SCOPED_TRACE(s.str());
+  const int64_t rows = 7, cols = 384;
+  std::vector<float> w = randomNormal(rows * cols, s.bits * 1000 + s.isSigned());
+  // Rows 5 and 6 are all positive and all negative: their ranges must still
+  // be widened to include 0 when there is a zero point.
+  for (int64_t c = 0; c < cols; ++c) {
+    w[5 * cols + c] = std::fabs(w[5 * cols + c]) + 0.25f;
+    w[6 * cols + c] = -std::fabs(w[6 * cols + c]) - 0.25f;
+  }
+  QuantizedMatrix q = quantize(w.data(), rows, cols, s);
+
+  const int64_t groupSize = s.groupSizeFor(cols), groups = cols / groupSize;
+  ASSERT_EQ(q.rows, rows);
+  ASSERT_EQ(q.cols, cols);
+  ASSERT_EQ(q.scheme, s);
+  ASSERT_EQ(int64_t(q.codes.size()), rows * packedWords(cols, s.bits));
+  ASSERT_EQ(int64_t(q.scales.size()), rows * groups);
+  ASSERT_EQ(int64_t(q.zeroCodes.size()),
+            s.zero == ZeroKind::Int ? rows * packedWords(groups, s.bits) : 0);
+  ASSERT_EQ(int64_t(q.zeroValues.size()),
+            s.zero == ZeroKind::Float ? rows * groups : 0);
+
+  // Padding bits after the last code of each row are zero.
+  // (GoogleTest assertions are statements with a hidden `else`: braces.)
+  const unsigned codeBitsUsed = unsigned(cols * s.bits % 32);
+  const unsigned zeroBitsUsed = unsigned(groups * s.bits % 32);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (codeBitsUsed != 0) {
+      EXPECT_EQ(q.codes[(r + 1) * q.wordsPerRow() - 1] >> codeBitsUsed, 0u);
+    }
+    if (s.zero == ZeroKind::Int && zeroBitsUsed != 0) {
+      EXPECT_EQ(q.zeroCodes[(r + 1) * q.zeroWordsPerRow() - 1] >> zeroBitsUsed,
+                0u);
+    }
+  }
+
+  std::vector<float> deq = dequantize(q);
+  const double eps = unitRoundoff(s.scaleType);
+  const double codeSpan = s.maxCode() - s.minCode();
+  // Beyond the representable range, clamping adds at most the effect of
+  // rounding the scale and the float zero point (see Reference.h).
+  const double clampSlack = 2 * (codeSpan + 1) * eps;
+  int64_t inRange = 0;
+
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t g = 0; g < groups; ++g) {
+      const double scale = q.scales[r * groups + g];
+      ASSERT_EQ(roundTo(s.scaleType, float(scale)), float(scale));
+
+      // The scale and zero point from their definitions, in double: equal
+      // up to the rounding to the storage type and a few f32 roundings.
+      const float *group = &w[r * cols + g * groupSize];
+      const double lo = *std::min_element(group, group + groupSize);
+      const double hi = *std::max_element(group, group + groupSize);
+      double exactScale;
+      if (s.zero == ZeroKind::None)
+        exactScale = (s.isSigned() ? std::max(-lo, hi) : std::max(hi, 0.0)) /
+                     s.maxCode();
+      else
+        exactScale = (std::max(hi, 0.0) - std::min(lo, 0.0)) / codeSpan;
+      const double roundings = eps + std::ldexp(1.0, -22);
+      ASSERT_NEAR(scale, exactScale, exactScale * roundings)
+          << "row " << r << " group " << g << " lo " << lo << " hi " << hi;
+      if (exactScale == 0) {
+        // Unsigned codes without a zero point, all values negative: the
+        // best they can do is 0.
+        ASSERT_TRUE(s.zero == ZeroKind::None && !s.isSigned());
+        for (int64_t c = g * groupSize; c < (g + 1) * groupSize; ++c)
+          ASSERT_EQ(deq[r * cols + c], 0.0f);
+        continue;
+      }
+      const double exactZero = s.minCode() - std::min(lo, 0.0) / scale;
+
+      const double zero = storedZero(q, r, g);
+      if (s.zero == ZeroKind::Int) {
+        EXPECT_GE(zero, s.minCode());
+        EXPECT_LE(zero, s.maxCode());
+        const double clamped =
+            std::clamp(exactZero, double(s.minCode()), double(s.maxCode()));
+        EXPECT_NEAR(zero, clamped, 0.5 + 1e-4);
+      }
+      if (s.zero == ZeroKind::Float) {
+        ASSERT_EQ(roundTo(s.scaleType, float(zero)), float(zero));
+        // minCode - lo / s may cancel: bound by the operands' magnitudes.
+        const double operands = std::abs(s.minCode()) + std::fabs(lo / scale);
+        EXPECT_NEAR(zero, exactZero, operands * roundings);
+      }
+      if (s.zero == ZeroKind::None) {
+        EXPECT_EQ(zero, 0);
+      }
+      // Representable range of this group, widened by half a step.
+      const double low = (s.minCode() - zero) * scale - scale / 2;
+      const double high = (s.maxCode() - zero) * scale + scale / 2;
+
+      int64_t outOfRange = 0;
+      for (int64_t c = g * groupSize; c < (g + 1) * groupSize; ++c) {
+        const int64_t index = r * cols + c;
+        const int32_t code = q.code(r, c);
+        ASSERT_GE(code, s.minCode());
+        ASSERT_LE(code, s.maxCode());
+        ASSERT_EQ(deq[index], q.dequantized(r, c));
+        const double value = w[index], error = std::fabs(value - deq[index]);
+        if (value >= low && value <= high) {
+          ++inRange;
+          ASSERT_LE(error, scale / 2 * (1 + 1e-3))
+              << "value " << value << " at (" << r << ", " << c << ") code "
+              << code << " scale " << scale << " zero " << zero;
+          continue;
+        }
+        // Out of range: the value was clamped to the nearest end.
+        ++outOfRange;
+        ASSERT_EQ(code, value < low ? s.minCode() : s.maxCode())
+            << "value " << value << " at (" << r << ", " << c << ")";
+        // Unsigned codes without a zero point cannot represent negatives.
+        if (!(s.zero == ZeroKind::None && !s.isSigned() && value < 0)) {
+          ASSERT_LE(error, scale * (0.5 + clampSlack) + scale * 1e-3)
+              << "value " << value << " at (" << r << ", " << c << ")";
+        }
+      }
+      if (!(s.zero == ZeroKind::None && !s.isSigned())) {
+        EXPECT_LE(outOfRange, 2) << "row " << r << " group " << g;
+      }
+    }
+  }
+  // Sanity: the check above covered nearly all (non-negative) values.
+  const int64_t total = rows * cols;
+  if (s.zero == ZeroKind::None && !s.isSigned())
+    EXPECT_GT(inRange, total * 4 / 10);
+  else
+    EXPECT_GT(inRange, total * 95 / 100);
+}
+
+std::string quantizeParamName(
+    const testing::TestParamInfo<QuantizeParam> &info) {
+  auto [bits, isSigned, zero, group, scale] = info.param;
+  return std::string(isSigned ? "i" : "u") + std::to_string(bits) + "_g" +
+         (group == kPerChannel ? std::string("ch") : std::to_string(group)) +
+         "_" + toString(scale) + "_zero" + toString(zero);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllSchemes, QuantizeBoundsTest,
+    testing::Combine(testing::Range(kMinIntBits, kMaxIntBits + 1),
+                     testing::Bool(),
+                     testing::Values(ZeroKind::None, ZeroKind::Int,
+                                     ZeroKind::Float),
+                     testing::Values(int64_t(32), int64_t(128), kPerChannel),
+                     testing::Values(ScaleType::F16, ScaleType::BF16,
+                                     ScaleType::F32)),
+    quantizeParamName);
+
+//===----------------------------------------------------------------------===//
+// Zeros
+//===----------------------------------------------------------------------===//
+
+TEST(QuantizeTest, AllZeroGroupsDequantizeToZero) {
+  for (bool isSigned : {true, false})
+    for (ZeroKind zero : {ZeroKind::None, ZeroKind::Int, ZeroKind::Float})
+      for (ScaleType scale : {ScaleType::F16, ScaleType::BF16, ScaleType::F32})
+        for (unsigned bits : {2u, 3u, 4u, 8u}) {
+          Scheme s{isSigned ? ElementKind::SignedInt : ElementKind::UnsignedInt,
+                   bits, 32, scale, zero};
+          SCOPED_TRACE(s.str());
+          const int64_t rows = 3, cols = 96;
+          std::vector<float> w = randomNormal(rows * cols, bits);
+          // Row 1, group 1 is all zeros (negative zeros included).
+          for (int64_t c = 32; c < 64; ++c)
+            w[cols + c] = (c % 2) ? 0.0f : -0.0f;
+          QuantizedMatrix q = quantize(w.data(), rows, cols, s);
+          EXPECT_EQ(q.scales[1 * 3 + 1], 0.0f);
+          std::vector<float> deq = dequantize(q);
+          for (int64_t c = 32; c < 64; ++c)
+            ASSERT_EQ(deq[cols + c], 0.0f) << c;
+          // The other groups are untouched by the zero group.
+          EXPECT_GT(q.scales[1 * 3 + 0], 0.0f);
+          EXPECT_GT(q.scales[1 * 3 + 2], 0.0f);
+
+          // An all-zero matrix dequantizes to zeros everywhere.
+          std::vector<float> zeros(rows * cols, 0.0f);
+          std::vector<float> zdeq = dequantize(quantize(zeros.data(), rows,
+                                                        cols, s));
+          EXPECT_EQ(zdeq, zeros);
+        }
+}
+
+TEST(QuantizeTest, ZeroWeightsAreExactWithIntegerZeroPoints) {
+  // With no zero point (signed) or an integer one, w = 0 gives q = z.
+  for (ZeroKind zero : {ZeroKind::None, ZeroKind::Int})
+    for (unsigned bits = kMinIntBits; bits <= kMaxIntBits; ++bits) {
+      Scheme s{zero == ZeroKind::None ? ElementKind::SignedInt
+                                      : ElementKind::UnsignedInt,
+               bits, 32, ScaleType::F16, zero};
+      SCOPED_TRACE(s.str());
+      std::vector<float> w = randomNormal(5 * 64, 77 + bits);
+      for (size_t i = 0; i < w.size(); i += 7)
+        w[i] = 0.0f;
+      std::vector<float> deq = dequantize(quantize(w.data(), 5, 64, s));
+      for (size_t i = 0; i < w.size(); i += 7)
+        ASSERT_EQ(deq[i], 0.0f) << i;
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// Reference matmul
+//===----------------------------------------------------------------------===//
+
+TEST(ReferenceMatmulTest, HandExample) {
+  // x = [[1, 2, 3], [4, 5, 6]], w = [[1, 0, -1], [2, 1, 0]].
+  std::vector<double> x = {1, 2, 3, 4, 5, 6};
+  std::vector<double> w = {1, 0, -1, 2, 1, 0};
+  std::vector<double> expected = {-2, 4, -2, 13};
+  EXPECT_EQ(referenceMatmul(x, w, 2, 2, 3, Accumulation::F64), expected);
+  EXPECT_EQ(referenceMatmul(x, w, 2, 2, 3, Accumulation::F32), expected);
+}
+
+TEST(ReferenceMatmulTest, F32AccumulationRoundsInFloat) {
+  // 1 + 2^-30 - 1 is 2^-30 in double but 0 in float.
+  std::vector<double> x = {1, 1, 1};
+  std::vector<double> w = {1, std::ldexp(1.0, -30), -1};
+  EXPECT_EQ(referenceMatmul(x, w, 1, 1, 3, Accumulation::F64)[0],
+            std::ldexp(1.0, -30));
+  EXPECT_EQ(referenceMatmul(x, w, 1, 1, 3, Accumulation::F32)[0], 0.0);
+}
+
+TEST(ReferenceMatmulTest, F32CloseToF64) {
+  const int64_t m = 5, n = 17, k = 512;
+  std::vector<float> xf = randomNormal(m * k, 1), wf = randomNormal(n * k, 2);
+  std::vector<double> x(xf.begin(), xf.end()), w(wf.begin(), wf.end());
+  std::vector<double> f64 = referenceMatmul(x, w, m, n, k, Accumulation::F64);
+  std::vector<double> f32 = referenceMatmul(x, w, m, n, k, Accumulation::F32);
+  bool anyDifferent = false;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double absSum = 0;
+      for (int64_t l = 0; l < k; ++l)
+        absSum += std::fabs(x[i * k + l] * w[j * k + l]);
+      // Worst-case recursive summation bound.
+      double bound = double(k) * std::ldexp(1.0, -24) * absSum;
+      EXPECT_LE(std::fabs(f32[i * n + j] - f64[i * n + j]), bound);
+      EXPECT_EQ(f32[i * n + j], double(float(f32[i * n + j])));
+      anyDifferent |= f32[i * n + j] != f64[i * n + j];
+    }
+  EXPECT_TRUE(anyDifferent);
+}
+
+//===----------------------------------------------------------------------===//
+// The numerics contract
+//===----------------------------------------------------------------------===//
+
+TEST(CheckOutputTest, Tolerances) {
+  EXPECT_EQ(relativeTolerance(FloatType::F16), 2e-3);
+  EXPECT_EQ(relativeTolerance(FloatType::BF16), 1e-2);
+  EXPECT_EQ(relativeTolerance(FloatType::F32), 1e-5);
+}
+
+TEST(CheckOutputTest, SummaryFormat) {
+  CheckResult result;
+  result.passed = true;
+  result.relativeError = 1.23e-4;
+  result.tolerance = 2e-3;
+  result.worstElementRatio = 0.41;
+  result.worstRow = 3;
+  result.worstCol = 17;
+  EXPECT_EQ(result.summary(), "rel_err=1.23e-04 (tol 2.0e-03) worst_elem=0.41 "
+                              "of bound at [3, 17] nonfinite=0 PASS");
+  result.passed = false;
+  result.nonFinite = 2;
+  EXPECT_EQ(result.summary(), "rel_err=1.23e-04 (tol 2.0e-03) worst_elem=0.41 "
+                              "of bound at [3, 17] nonfinite=2 FAIL");
+}
+
+TEST(CheckOutputTest, PerElementBoundIsOneUlp) {
+  struct Case {
+    FloatType type;
+    int mantissaBits;
+  };
+  for (Case c : {Case{FloatType::F16, 10}, Case{FloatType::BF16, 7},
+                 Case{FloatType::F32, 23}}) {
+    SCOPED_TRACE(toString(c.type));
+    std::vector<double> ref = {1.5}, abs = {0};
+    double ulp = std::ldexp(1.0, -c.mantissaBits);
+    CheckResult one = checkOutput({1.5 + ulp}, ref, abs, 1, 1, 1, c.type);
+    EXPECT_DOUBLE_EQ(one.worstElementRatio, 1.0);
+    EXPECT_TRUE(one.passed) << one.summary();
+    CheckResult two = checkOutput({1.5 - 2 * ulp}, ref, abs, 1, 1, 1, c.type);
+    EXPECT_DOUBLE_EQ(two.worstElementRatio, 2.0);
+    EXPECT_FALSE(two.passed) << two.summary();
+    // At |ref| in [4, 8) the ulp is four times larger.
+    CheckResult four = checkOutput({-7.0 + 4 * ulp}, {-7.0}, abs, 1, 1, 1,
+                                   c.type);
+    EXPECT_DOUBLE_EQ(four.worstElementRatio, 1.0);
+  }
+  // At zero the bound is the smallest subnormal of the type.
+  std::vector<double> zero = {0}, abs = {0};
+  EXPECT_DOUBLE_EQ(
+      checkOutput({std::ldexp(1.0, -24)}, zero, abs, 1, 1, 1, FloatType::F16)
+          .worstElementRatio,
+      1.0);
+  EXPECT_DOUBLE_EQ(
+      checkOutput({std::ldexp(1.0, -133)}, zero, abs, 1, 1, 1, FloatType::BF16)
+          .worstElementRatio,
+      1.0);
+  EXPECT_DOUBLE_EQ(
+      checkOutput({std::ldexp(1.0, -149)}, zero, abs, 1, 1, 1, FloatType::F32)
+          .worstElementRatio,
+      1.0);
+  // Tiny references do not shrink the bound below the subnormal step.
+  EXPECT_DOUBLE_EQ(checkOutput({std::ldexp(1.0, -20) + std::ldexp(1.0, -24)},
+                               {std::ldexp(1.0, -20)}, abs, 1, 1, 1,
+                               FloatType::F16)
+                       .worstElementRatio,
+                   1.0);
+}
+
+TEST(CheckOutputTest, AccumulationTermOfTheBound) {
+  // bound = ulp(1.0) + 8 sqrt(64) 2^-24 * 2^20 = 2^-10 + 4.
+  const double bound = std::ldexp(1.0, -10) + 4.0;
+  CheckResult result = checkOutput({1.0 + bound}, {1.0}, {std::ldexp(1.0, 20)},
+                                   1, 1, 64, FloatType::F16);
+  EXPECT_DOUBLE_EQ(result.worstElementRatio, 1.0);
+  EXPECT_FALSE(result.passed); // the relative error is far too large
+}
+
+struct CheckFixture {
+  MatmulProblem problem;
+  MatmulData data;
+  std::vector<double> x, w;
+
+  explicit CheckFixture(MatmulProblem p) : problem(p), data(makeMatmulData(p)) {
+    for (uint16_t bits : data.activations)
+      x.push_back(activationValue(bits, p.activationType));
+    for (float value : dequantize(data.weights))
+      w.push_back(value);
+  }
+
+  /// What a kernel produces: f32 accumulation, output rounded to `type`.
+  std::vector<double> kernelOutput(FloatType type) const {
+    std::vector<double> out = referenceMatmul(x, w, problem.m, problem.n,
+                                              problem.k, Accumulation::F32);
+    for (double &value : out)
+      value = roundTo(type, float(value));
+    return out;
+  }
+
+  CheckResult check(const std::vector<double> &out, FloatType type) const {
+    return checkOutput(out, data.reference, data.absProducts, problem.m,
+                       problem.n, problem.k, type);
+  }
+};
+
+MatmulProblem makeProblem(int64_t m, int64_t n, int64_t k, const char *scheme,
+                          FloatType act = FloatType::F16, uint64_t seed = 1) {
+  MatmulProblem problem;
+  problem.m = m;
+  problem.n = n;
+  problem.k = k;
+  std::optional<Scheme> parsed = Scheme::parse(scheme);
+  EXPECT_TRUE(parsed) << scheme;
+  if (parsed)
+    problem.scheme = *parsed;
+  problem.activationType = act;
+  problem.seed = seed;
+  return problem;
+}
+
+TEST(CheckOutputTest, PassesOnReferenceAndRoundedReference) {
+  CheckFixture f(makeProblem(
+      7, 96, 384, "#qmlir.scheme<i4, group = 128, scale = f16, zero = int>"));
+  for (FloatType type : {FloatType::F16, FloatType::BF16, FloatType::F32}) {
+    SCOPED_TRACE(toString(type));
+    CheckResult exact = f.check(f.data.reference, type);
+    EXPECT_TRUE(exact.passed) << exact.summary();
+    EXPECT_EQ(exact.relativeError, 0);
+    EXPECT_EQ(exact.worstElementRatio, 0);
+    EXPECT_EQ(exact.tolerance, relativeTolerance(type));
+
+    std::vector<double> rounded = f.data.reference;
+    for (double &value : rounded)
+      value = roundTo(type, float(value));
+    CheckResult result = f.check(rounded, type);
+    EXPECT_TRUE(result.passed) << result.summary();
+    EXPECT_LE(result.worstElementRatio, 1.0);
+
+    CheckResult kernel = f.check(f.kernelOutput(type), type);
+    EXPECT_TRUE(kernel.passed) << kernel.summary();
+  }
+}
+
+TEST(CheckOutputTest, FailsOnOnePerturbedElement) {
+  CheckFixture f(makeProblem(
+      4, 64, 256, "#qmlir.scheme<u4, group = 32, scale = f16, zero = float>"));
+  const int64_t n = 64, row = 2, col = 40;
+  double rms = 0;
+  for (int64_t j = 0; j < n; ++j)
+    rms += f.data.reference[row * n + j] * f.data.reference[row * n + j];
+  rms = std::sqrt(rms / n);
+  std::vector<double> out = f.kernelOutput(FloatType::F16);
+  ASSERT_TRUE(f.check(out, FloatType::F16).passed);
+  out[row * n + col] += 0.03 * rms;
+  CheckResult result = f.check(out, FloatType::F16);
+  EXPECT_FALSE(result.passed) << result.summary();
+  EXPECT_GT(result.worstElementRatio, 1.0);
+  EXPECT_EQ(result.worstRow, row);
+  EXPECT_EQ(result.worstCol, col);
+  EXPECT_EQ(result.nonFinite, 0);
+  EXPECT_NE(result.summary().find("FAIL"), std::string::npos);
+  EXPECT_NE(result.summary().find("at [2, 40]"), std::string::npos);
+}
+
+TEST(CheckOutputTest, FailsOnRelativeError) {
+  CheckFixture f(makeProblem(
+      3, 32, 128, "#qmlir.scheme<i8, group = channel, scale = f32>"));
+  std::vector<double> out = f.data.reference;
+  for (double &value : out)
+    value *= 1.0 + 3e-3;
+  CheckResult result = f.check(out, FloatType::F16);
+  EXPECT_NEAR(result.relativeError, 3e-3, 1e-9);
+  EXPECT_FALSE(result.passed) << result.summary();
+  // The same output meets the looser bf16 contract.
+  EXPECT_TRUE(f.check(out, FloatType::BF16).passed);
+}
+
+TEST(CheckOutputTest, FailsOnNonFinite) {
+  CheckFixture f(makeProblem(
+      2, 32, 128, "#qmlir.scheme<i4, group = 32, scale = bf16>"));
+  for (double bad : {std::nan(""), HUGE_VAL, -HUGE_VAL}) {
+    std::vector<double> out = f.data.reference;
+    out[33] = bad;
+    CheckResult result = f.check(out, FloatType::F16);
+    EXPECT_FALSE(result.passed) << result.summary();
+    EXPECT_EQ(result.nonFinite, 1);
+    EXPECT_TRUE(std::isfinite(result.relativeError));
+    EXPECT_EQ(result.worstRow, 1);
+    EXPECT_EQ(result.worstCol, 1);
+    EXPECT_NE(result.summary().find("nonfinite=1"), std::string::npos);
+  }
+}
+
+TEST(CheckOutputTest, ZeroReferenceUsesAbsoluteNorm) {
+  std::vector<double> zeros(4, 0.0), abs(4, 0.0);
+  CheckResult same = checkOutput(zeros, zeros, abs, 2, 2, 8, FloatType::F16);
+  EXPECT_TRUE(same.passed) << same.summary();
+  std::vector<double> out = {0, 0, 3e-3, 4e-3};
+  CheckResult off = checkOutput(out, zeros, abs, 2, 2, 8, FloatType::F16);
+  EXPECT_DOUBLE_EQ(off.relativeError, 5e-3);
+  EXPECT_FALSE(off.passed);
+}
+
+TEST(CheckOutputTest, MismatchedSizesFail) {
+  std::vector<double> ref(6, 1.0), abs(6, 1.0), out(5, 1.0);
+  EXPECT_FALSE(checkOutput(out, ref, abs, 2, 3, 4, FloatType::F16).passed);
+  EXPECT_FALSE(checkOutput(ref, ref, abs, 3, 3, 4, FloatType::F16).passed);
+}
+
+//===----------------------------------------------------------------------===//
+// Problems
+//===----------------------------------------------------------------------===//
+
+TEST(ProblemTest, ValidateAndStr) {
+  MatmulProblem p = makeProblem(
+      7, 96, 384, "#qmlir.scheme<i4, group = 128, scale = f16>");
+  EXPECT_EQ(p.validate(), "");
+  EXPECT_EQ(p.str(), "M=7 N=96 K=384 #qmlir.scheme<i4, group = 128, scale = "
+                     "f16> act=f16 seed=1");
+  p.activationType = FloatType::BF16;
+  p.seed = 42;
+  EXPECT_EQ(p.str(), "M=7 N=96 K=384 #qmlir.scheme<i4, group = 128, scale = "
+                     "f16> act=bf16 seed=42");
+
+  MatmulProblem bad = p;
+  bad.m = 0;
+  EXPECT_NE(bad.validate().find("M must be positive"), std::string::npos);
+  bad = p;
+  bad.n = -1;
+  EXPECT_NE(bad.validate().find("N must be positive"), std::string::npos);
+  bad = p;
+  bad.k = 0;
+  EXPECT_NE(bad.validate().find("K must be positive"), std::string::npos);
+  bad = p;
+  bad.k = 100;
+  EXPECT_NE(bad.validate().find("K = 100"), std::string::npos);
+  bad = p;
+  bad.scheme.bits = 9;
+  EXPECT_NE(bad.validate().find("bit-width"), std::string::npos);
+  bad = p;
+  bad.activationType = FloatType::F32;
+  EXPECT_NE(bad.validate().find("activation type"), std::string::npos);
+}
+
+TEST(ProblemTest, ActivationValue) {
+  EXPECT_EQ(activationValue(0x3C00, FloatType::F16), 1.0);
+  EXPECT_EQ(activationValue(0xBF80, FloatType::BF16), -1.0);
+  EXPECT_EQ(activationValue(0x3800, FloatType::F16), 0.5);
+}
+
+TEST(ProblemTest, DataIsDeterministicPerSeed) {
+  MatmulProblem p = makeProblem(
+      3, 40, 256, "#qmlir.scheme<u3, group = 64, scale = bf16, zero = int>");
+  MatmulData a = makeMatmulData(p), b = makeMatmulData(p);
+  EXPECT_EQ(a.activations, b.activations);
+  EXPECT_EQ(a.weights.codes, b.weights.codes);
+  EXPECT_EQ(a.weights.scales, b.weights.scales);
+  EXPECT_EQ(a.weights.zeroCodes, b.weights.zeroCodes);
+  EXPECT_EQ(a.reference, b.reference);
+  EXPECT_EQ(a.absProducts, b.absProducts);
+
+  p.seed = 2;
+  MatmulData c = makeMatmulData(p);
+  EXPECT_NE(a.activations, c.activations);
+  EXPECT_NE(a.weights.codes, c.weights.codes);
+  EXPECT_NE(a.weights.scales, c.weights.scales);
+  EXPECT_NE(a.reference, c.reference);
+}
+
+TEST(ProblemTest, DataMatchesItsDefinition) {
+  for (FloatType act : {FloatType::F16, FloatType::BF16}) {
+    MatmulProblem p = makeProblem(
+        5, 24, 512, "#qmlir.scheme<i8, group = 128, scale = f32>", act, 9);
+    SCOPED_TRACE(p.str());
+    CheckFixture f(p);
+    const MatmulData &d = f.data;
+    ASSERT_EQ(int64_t(d.activations.size()), p.m * p.k);
+    ASSERT_EQ(int64_t(d.reference.size()), p.m * p.n);
+    ASSERT_EQ(int64_t(d.absProducts.size()), p.m * p.n);
+    EXPECT_EQ(d.weights.rows, p.n);
+    EXPECT_EQ(d.weights.cols, p.k);
+    EXPECT_EQ(d.weights.scheme, p.scheme);
+
+    // Activations: in [-1, 1], spread over it, and on the activation grid.
+    double lo = 1, hi = -1, mean = 0;
+    for (uint16_t bits : d.activations) {
+      double v = activationValue(bits, act);
+      ASSERT_GE(v, -1.0);
+      ASSERT_LE(v, 1.0);
+      ASSERT_EQ(act == FloatType::F16 ? floatToHalf(float(v))
+                                      : floatToBf16(float(v)),
+                bits);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      mean += v;
+    }
+    mean /= double(d.activations.size());
+    EXPECT_LT(lo, -0.99);
+    EXPECT_GT(hi, 0.99);
+    EXPECT_NEAR(mean, 0.0, 0.05);
+
+    // Weights: 8-bit codes of N(0, 1) samples.
+    double sum = 0, squares = 0;
+    for (double v : f.w) {
+      sum += v;
+      squares += v * v;
+    }
+    double wMean = sum / double(f.w.size());
+    EXPECT_NEAR(wMean, 0.0, 0.05);
+    EXPECT_NEAR(squares / double(f.w.size()) - wMean * wMean, 1.0, 0.1);
+
+    // Reference and magnitudes, recomputed independently.
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j) {
+        double dot = 0, abs = 0;
+        for (int64_t l = 0; l < p.k; ++l) {
+          dot += f.x[i * p.k + l] * f.w[j * p.k + l];
+          abs += std::fabs(f.x[i * p.k + l] * f.w[j * p.k + l]);
+        }
+        EXPECT_NEAR(d.reference[i * p.n + j], dot, 1e-9 * abs);
+        EXPECT_NEAR(d.absProducts[i * p.n + j], abs, 1e-9 * abs);
+        EXPECT_GE(d.absProducts[i * p.n + j],
+                  std::fabs(d.reference[i * p.n + j]));
+      }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Planted faults
+//===----------------------------------------------------------------------===//
+
+class PlantFaultTest
+    : public testing::TestWithParam<std::tuple<MatmulProblem, FloatType>> {};
+
+TEST_P(PlantFaultTest, CheckerSeesTheFault) {
+  auto [problem, outputType] = GetParam();
+  SCOPED_TRACE(problem.str());
+  ASSERT_EQ(problem.validate(), "");
+  CheckFixture f(problem);
+  CheckResult clean = f.check(f.kernelOutput(outputType), outputType);
+  EXPECT_TRUE(clean.passed) << clean.summary();
+
+  // The expected location, found independently.
+  int64_t col = 0;
+  for (int64_t l = 1; l < problem.k; ++l)
+    if (std::fabs(f.x[l]) > std::fabs(f.x[col]))
+      col = l;
+  const int64_t row = problem.n / 2;
+
+  QuantizedMatrix before = f.data.weights;
+  std::string description = plantFault(f.data, problem);
+  EXPECT_NE(description.find("(" + std::to_string(row) + ", " +
+                             std::to_string(col) + ")"),
+            std::string::npos)
+      << description;
+
+  // Exactly one code changed, by its top bit; the reference did not change.
+  const QuantizedMatrix &after = f.data.weights;
+  const unsigned bits = problem.scheme.bits;
+  for (int64_t r = 0; r < problem.n; ++r)
+    for (int64_t c = 0; c < problem.k; ++c) {
+      uint32_t oldCode = extractCode(&before.codes[r * before.wordsPerRow()], c,
+                                     bits);
+      uint32_t newCode = extractCode(&after.codes[r * after.wordsPerRow()], c,
+                                     bits);
+      uint32_t expected =
+          r == row && c == col ? oldCode ^ (1u << (bits - 1)) : oldCode;
+      ASSERT_EQ(newCode, expected) << r << ", " << c;
+    }
+  EXPECT_EQ(after.scales, before.scales);
+  EXPECT_EQ(after.zeroCodes, before.zeroCodes);
+  EXPECT_EQ(after.zeroValues, before.zeroValues);
+
+  // A kernel using the faulty weights fails the contract.
+  std::vector<float> faulty = dequantize(after);
+  f.w.assign(faulty.begin(), faulty.end());
+  CheckResult result = f.check(f.kernelOutput(outputType), outputType);
+  EXPECT_FALSE(result.passed) << result.summary();
+  EXPECT_EQ(result.worstCol, row);
+}
+
+std::vector<std::tuple<MatmulProblem, FloatType>> faultCases() {
+  std::vector<std::tuple<MatmulProblem, FloatType>> cases;
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const char *schemes[] = {
+      "#qmlir.scheme<i2, group = 128, scale = f16>",
+      "#qmlir.scheme<u8, group = 128, scale = f16, zero = int>",
+      "#qmlir.scheme<u8, group = channel, scale = f32>",
+      "#qmlir.scheme<i2, group = 32, scale = bf16, zero = float>",
+      "#qmlir.scheme<i4, group = 128, scale = f16, zero = int>",
+      "#qmlir.scheme<u3, group = 64, scale = bf16, zero = int>",
+      "#qmlir.scheme<i5, group = channel, scale = f16, zero = float>",
+      "#qmlir.scheme<i8, group = 32, scale = bf16>",
+      "#qmlir.scheme<u2, group = 128, scale = f32, zero = int>",
+  };
+  uint64_t seed = 0;
+  for (Shape shape : {Shape{1, 96, 384}, Shape{7, 33, 128}, Shape{2, 1, 256}})
+    for (const char *scheme : schemes)
+      for (FloatType act : {FloatType::F16, FloatType::BF16})
+        cases.emplace_back(
+            makeProblem(shape.m, shape.n, shape.k, scheme, act, ++seed), act);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Problems, PlantFaultTest,
+                         testing::ValuesIn(faultCases()));
+
+} // namespace

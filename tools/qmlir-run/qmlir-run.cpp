@@ -1,0 +1,415 @@
+//===- qmlir-run.cpp - Run and check a quantized matmul -------------------===//
+//
+// Compiles one problem (M, N, K, scheme, activation type) through a qmlir
+// pipeline, runs it on random inputs drawn from a seed and checks it against
+// the MLIR-free reference under the numerics contract:
+//   - qmlir.matmul against the fp64 reference (relative error and a bound on
+//     every element);
+//   - qmlir.quantize against core::quantize, bit for bit.
+// Exit status: 0 when every check passes, 1 on a mismatch, 2 on bad input or
+// a compilation failure.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Core/Problem.h"
+#include "qmlir/Dialect/Qmlir.h"
+#include "qmlir/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <random>
+
+using namespace mlir;
+namespace core = qmlir::core;
+
+namespace {
+
+enum ExitCode { kPass = 0, kMismatch = 1, kBadInput = 2 };
+
+llvm::cl::opt<std::string> target("target",
+                                  llvm::cl::desc("Where to run: cpu"),
+                                  llvm::cl::init("cpu"));
+llvm::cl::opt<int64_t> mSize("m", llvm::cl::desc("Rows of the activations"),
+                             llvm::cl::init(1));
+llvm::cl::opt<int64_t> nSize("n", llvm::cl::desc("Output features (weight rows)"),
+                             llvm::cl::Required);
+llvm::cl::opt<int64_t> kSize("k", llvm::cl::desc("Reduction size (weight columns)"),
+                             llvm::cl::Required);
+llvm::cl::opt<std::string> schemeText(
+    "scheme",
+    llvm::cl::desc("Weight scheme as written in the IR, e.g. "
+                   "'#qmlir.scheme<i4, group = 128, scale = f16>'"),
+    llvm::cl::Required);
+llvm::cl::opt<std::string> activationName("act",
+                                          llvm::cl::desc("Activation type: f16 or bf16"),
+                                          llvm::cl::init("f16"));
+llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Random seed"),
+                             llvm::cl::init(1));
+llvm::cl::opt<bool> plantFault(
+    "plant-fault",
+    llvm::cl::desc("Flip one weight bit in the kernel's input (not in the "
+                   "reference); the check must then fail"),
+    llvm::cl::init(false));
+llvm::cl::opt<bool> printIR("print-ir",
+                            llvm::cl::desc("Print the generated input IR"),
+                            llvm::cl::init(false));
+
+const char *mlirTypeName(core::FloatType type) { return core::toString(type); }
+const char *mlirTypeName(core::ScaleType type) { return core::toString(type); }
+
+/// The IR compiled for one problem: the matmul on its quantized operand's
+/// parts and a quantize of f32 weights with the same scheme.
+std::string buildModuleText(const core::MatmulProblem &problem) {
+  const core::Scheme &scheme = problem.scheme;
+  int64_t n = problem.n, k = problem.k;
+  int64_t groups = scheme.groupsPerRow(k);
+  std::string act = mlirTypeName(problem.activationType);
+  std::string scale = mlirTypeName(scheme.scaleType);
+  std::string codes = llvm::formatv("tensor<{0}x{1}xi32>", n,
+                                    core::packedWords(k, scheme.bits));
+  std::string scales = llvm::formatv("tensor<{0}x{1}x{2}>", n, groups, scale);
+  std::string zeros;
+  if (scheme.zero == core::ZeroKind::Int)
+    zeros = llvm::formatv("tensor<{0}x{1}xi32>", n,
+                          core::packedWords(groups, scheme.bits));
+  else if (scheme.zero == core::ZeroKind::Float)
+    zeros = scales;
+  std::string qtensor =
+      llvm::formatv("!qmlir.qtensor<{0}x{1}, {2}>", n, k, scheme.str());
+  bool hasZeros = !zeros.empty();
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "!weights = " << qtensor << "\n";
+  os << llvm::formatv("func.func @qmlir_matmul(%x: tensor<?x{0}x{1}>, "
+                      "%codes: {2}, %scales: {3}",
+                      k, act, codes, scales);
+  if (hasZeros)
+    os << ", %zeros: " << zeros;
+  os << llvm::formatv(") -> tensor<?x{0}x{1}> attributes "
+                      "{{llvm.emit_c_interface} {{\n",
+                      n, act);
+  os << "  %w = qmlir.pack %codes, %scales" << (hasZeros ? ", %zeros" : "")
+     << " : (" << codes << ", " << scales << (hasZeros ? ", " + zeros : "")
+     << ") -> !weights\n";
+  os << llvm::formatv("  %y = qmlir.matmul %x, %w : tensor<?x{0}x{1}>, "
+                      "!weights -> tensor<?x{2}x{1}>\n",
+                      k, act, n);
+  os << llvm::formatv("  return %y : tensor<?x{0}x{1}>\n}\n", n, act);
+
+  std::string results = codes + ", " + scales + (hasZeros ? ", " + zeros : "");
+  os << llvm::formatv("func.func @qmlir_quantize(%f: tensor<{0}x{1}xf32>) -> "
+                      "({2}) attributes {{llvm.emit_c_interface} {{\n",
+                      n, k, results);
+  os << llvm::formatv("  %w = qmlir.quantize %f : tensor<{0}x{1}xf32> -> "
+                      "!weights\n",
+                      n, k);
+  os << "  %parts:" << (hasZeros ? 3 : 2) << " = qmlir.unpack %w : !weights\n";
+  os << "  return %parts#0, %parts#1" << (hasZeros ? ", %parts#2" : "")
+     << " : " << results << "\n}\n";
+  return text;
+}
+
+/// A 2-D memref descriptor over caller-owned, row-major storage.
+template <typename T>
+StridedMemRefType<T, 2> describe(T *data, int64_t rows, int64_t cols) {
+  StridedMemRefType<T, 2> desc;
+  desc.basePtr = data;
+  desc.data = data;
+  desc.offset = 0;
+  desc.sizes[0] = rows;
+  desc.sizes[1] = cols;
+  desc.strides[0] = cols;
+  desc.strides[1] = 1;
+  return desc;
+}
+
+/// Scales and float zeros in their storage type, as 32-bit words (f32) or
+/// 16-bit halves (f16, bf16), little-endian.
+std::vector<uint8_t> storageBytes(const std::vector<float> &values,
+                                  core::ScaleType type) {
+  std::vector<uint8_t> bytes(values.size() * core::byteSize(type));
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t bits = 0;
+    switch (type) {
+    case core::ScaleType::F16:
+      bits = core::floatToHalf(values[i]);
+      break;
+    case core::ScaleType::BF16:
+      bits = core::floatToBf16(values[i]);
+      break;
+    case core::ScaleType::F32:
+      std::memcpy(&bits, &values[i], 4);
+      break;
+    }
+    std::memcpy(&bytes[i * core::byteSize(type)], &bits, core::byteSize(type));
+  }
+  return bytes;
+}
+
+double elapsedSeconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+int fail(ExitCode code, const llvm::Twine &message) {
+  llvm::errs() << "qmlir-run: " << message << "\n";
+  return code;
+}
+
+/// Runs qmlir_matmul and checks it; returns true if it passed.
+bool runMatmul(ExecutionEngine &engine, const core::MatmulProblem &problem,
+               const core::MatmulData &data, bool &invoked) {
+  const core::QuantizedMatrix &w = data.weights;
+  auto x = const_cast<uint16_t *>(data.activations.data());
+  auto codes = const_cast<uint32_t *>(w.codes.data());
+  std::vector<uint8_t> scales = storageBytes(w.scales, w.scheme.scaleType);
+  std::vector<uint8_t> floatZeros =
+      storageBytes(w.zeroValues, w.scheme.scaleType);
+  std::vector<uint16_t> out(problem.m * problem.n, 0xFFFF); // NaN poison
+
+  auto xDesc = describe(x, problem.m, problem.k);
+  auto codesDesc = describe(codes, w.rows, w.wordsPerRow());
+  auto scalesDesc = describe(scales.data(), w.rows, w.groupsPerRow());
+  auto outDesc = describe(out.data(), problem.m, problem.n);
+  auto *xArg = &xDesc;
+  auto *codesArg = &codesDesc;
+  auto *scalesArg = &scalesDesc;
+  auto *outArg = &outDesc;
+  llvm::Error error = llvm::Error::success();
+  // Byte-typed descriptors are reinterpreted by the callee as the storage
+  // type: only the pointers and the element counts matter to it.
+  switch (w.scheme.zero) {
+  case core::ZeroKind::None:
+    error = engine.invoke("qmlir_matmul", xArg, codesArg, scalesArg, outArg);
+    break;
+  case core::ZeroKind::Int: {
+    auto zerosDesc = describe(const_cast<uint32_t *>(w.zeroCodes.data()),
+                              w.rows, w.zeroWordsPerRow());
+    auto *zerosArg = &zerosDesc;
+    error = engine.invoke("qmlir_matmul", xArg, codesArg, scalesArg, zerosArg,
+                          outArg);
+    break;
+  }
+  case core::ZeroKind::Float: {
+    auto zerosDesc = describe(floatZeros.data(), w.rows, w.groupsPerRow());
+    auto *zerosArg = &zerosDesc;
+    error = engine.invoke("qmlir_matmul", xArg, codesArg, scalesArg, zerosArg,
+                          outArg);
+    break;
+  }
+  }
+  if (error) {
+    llvm::errs() << "qmlir-run: cannot run qmlir_matmul: "
+                 << llvm::toString(std::move(error)) << "\n";
+    invoked = false;
+    return false;
+  }
+  invoked = true;
+  std::vector<double> result(out.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    result[i] = core::activationValue(out[i], problem.activationType);
+  core::CheckResult check =
+      core::checkOutput(result, data.reference, data.absProducts, problem.m,
+                        problem.n, problem.k, problem.activationType);
+  llvm::outs() << "matmul:   " << check.summary() << "\n";
+  return check.passed;
+}
+
+/// Runs qmlir_quantize on fresh random weights and compares every stored
+/// word with core::quantize; returns true if they are identical.
+bool runQuantize(ExecutionEngine &engine, const core::MatmulProblem &problem,
+                 bool &invoked) {
+  const core::Scheme &scheme = problem.scheme;
+  std::mt19937_64 rng(problem.seed ^ 0x9e3779b97f4a7c15ULL);
+  std::normal_distribution<float> normal;
+  std::vector<float> weights(problem.n * problem.k);
+  for (float &v : weights)
+    v = normal(rng);
+  core::QuantizedMatrix expected =
+      core::quantize(weights.data(), problem.n, problem.k, scheme);
+
+  int64_t words = expected.wordsPerRow(), groups = expected.groupsPerRow();
+  unsigned scaleBytes = core::byteSize(scheme.scaleType);
+  std::vector<uint32_t> codes(problem.n * words, 0xDEADBEEF);
+  std::vector<uint8_t> scales(problem.n * groups * scaleBytes, 0xEE);
+  std::vector<uint8_t> zeros;
+  if (scheme.zero == core::ZeroKind::Int)
+    zeros.assign(problem.n * expected.zeroWordsPerRow() * 4, 0xEE);
+  else if (scheme.zero == core::ZeroKind::Float)
+    zeros.assign(problem.n * groups * scaleBytes, 0xEE);
+
+  auto inDesc = describe(weights.data(), problem.n, problem.k);
+  auto codesDesc = describe(codes.data(), problem.n, words);
+  auto scalesDesc = describe(scales.data(), problem.n, groups);
+  auto zerosDesc =
+      describe(zeros.data(), problem.n,
+               scheme.zero == core::ZeroKind::Int ? expected.zeroWordsPerRow()
+                                                  : groups);
+  auto *inArg = &inDesc;
+  auto *codesArg = &codesDesc;
+  auto *scalesArg = &scalesDesc;
+  auto *zerosArg = &zerosDesc;
+  llvm::Error error =
+      zeros.empty()
+          ? engine.invoke("qmlir_quantize", inArg, codesArg, scalesArg)
+          : engine.invoke("qmlir_quantize", inArg, codesArg, scalesArg,
+                          zerosArg);
+  if (error) {
+    llvm::errs() << "qmlir-run: cannot run qmlir_quantize: "
+                 << llvm::toString(std::move(error)) << "\n";
+    invoked = false;
+    return false;
+  }
+  invoked = true;
+
+  auto countDiffering = [](const uint8_t *a, const uint8_t *b, size_t bytes,
+                           unsigned unit) {
+    int64_t differing = 0;
+    for (size_t i = 0; i < bytes; i += unit)
+      differing += std::memcmp(a + i, b + i, unit) != 0;
+    return differing;
+  };
+  int64_t badCodes = countDiffering(
+      reinterpret_cast<const uint8_t *>(codes.data()),
+      reinterpret_cast<const uint8_t *>(expected.codes.data()),
+      codes.size() * 4, 4);
+  std::vector<uint8_t> expectedScales =
+      storageBytes(expected.scales, scheme.scaleType);
+  int64_t badScales = countDiffering(scales.data(), expectedScales.data(),
+                                     scales.size(), scaleBytes);
+  int64_t badZeros = 0;
+  if (scheme.zero == core::ZeroKind::Int)
+    badZeros = countDiffering(
+        zeros.data(),
+        reinterpret_cast<const uint8_t *>(expected.zeroCodes.data()),
+        zeros.size(), 4);
+  else if (scheme.zero == core::ZeroKind::Float)
+    badZeros = countDiffering(
+        zeros.data(),
+        storageBytes(expected.zeroValues, scheme.scaleType).data(),
+        zeros.size(), scaleBytes);
+  bool passed = badCodes == 0 && badScales == 0 && badZeros == 0;
+  llvm::outs() << llvm::formatv(
+      "quantize: differing code words {0}/{1}, scales {2}/{3}, zeros {4} "
+      "(bit-exact required) {5}\n",
+      badCodes, codes.size(), badScales, problem.n * groups, badZeros,
+      passed ? "PASS" : "FAIL");
+  return passed;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::cl::ParseCommandLineOptions(
+      argc, argv,
+      "qmlir-run: compile, run and check one quantized matmul problem\n");
+
+  if (target != "cpu")
+    return fail(kBadInput, "unknown --target '" + target +
+                               "' (this build supports: cpu)");
+  std::string parseError;
+  std::optional<core::Scheme> scheme =
+      core::Scheme::parse(schemeText, &parseError);
+  if (!scheme)
+    return fail(kBadInput, "invalid --scheme: " + parseError);
+  std::optional<core::FloatType> activation =
+      core::parseFloatType(activationName);
+  if (!activation)
+    return fail(kBadInput, "invalid --act '" + activationName +
+                               "': expected f16 or bf16");
+  core::MatmulProblem problem;
+  problem.m = mSize;
+  problem.n = nSize;
+  problem.k = kSize;
+  problem.scheme = *scheme;
+  problem.activationType = *activation;
+  problem.seed = seed;
+  if (std::string problemError = problem.validate(); !problemError.empty())
+    return fail(kBadInput, "invalid problem: " + problemError);
+  llvm::outs() << "problem:  " << problem.str() << " target=cpu\n";
+
+  auto start = std::chrono::steady_clock::now();
+  core::MatmulData data = core::makeMatmulData(problem);
+  if (plantFault)
+    llvm::outs() << "fault:    " << core::plantFault(data, problem) << "\n";
+  double prepareSeconds = elapsedSeconds(start);
+
+  DialectRegistry registry;
+  registry.insert<qmlir::QmlirDialect>();
+  // The pipeline's passes need the dialects' external models (bufferization
+  // interfaces in particular), which are registered with the dialects.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string moduleText = buildModuleText(problem);
+  if (printIR)
+    llvm::outs() << moduleText;
+  start = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(moduleText, &context);
+  if (!module)
+    return fail(kBadInput, "the generated IR does not parse");
+  PassManager pm(&context);
+  qmlir::buildCpuPipeline(pm);
+  if (failed(pm.run(*module)))
+    return fail(kBadInput, "the CPU pipeline failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder)
+    return fail(kBadInput, "cannot describe the host: " +
+                               llvm::toString(machineBuilder.takeError()));
+  auto machine = machineBuilder->createTargetMachine();
+  if (!machine)
+    return fail(kBadInput, "cannot create a target machine: " +
+                               llvm::toString(machine.takeError()));
+  ExecutionEngineOptions engineOptions;
+  auto optimize = makeOptimizingTransformer(3, 0, machine->get());
+  engineOptions.transformer = optimize;
+  auto engine =
+      ExecutionEngine::create(*module, engineOptions, std::move(*machine));
+  if (!engine)
+    return fail(kBadInput, "cannot JIT-compile: " +
+                               llvm::toString(engine.takeError()));
+  double compileSeconds = elapsedSeconds(start);
+
+  start = std::chrono::steady_clock::now();
+  bool invoked = false;
+  bool matmulPassed = runMatmul(**engine, problem, data, invoked);
+  if (!invoked)
+    return kBadInput;
+  double matmulSeconds = elapsedSeconds(start);
+  bool quantizePassed = runQuantize(**engine, problem, invoked);
+  if (!invoked)
+    return kBadInput;
+  llvm::outs() << llvm::formatv(
+      "time:     inputs+reference {0:f2} s, compile {1:f2} s, matmul {2:f2} s\n",
+      prepareSeconds, compileSeconds, matmulSeconds);
+  bool passed = matmulPassed && quantizePassed;
+  llvm::outs() << (passed ? "PASS" : "FAIL") << "\n";
+  return passed ? kPass : kMismatch;
+}
