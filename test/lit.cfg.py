@@ -17,6 +17,8 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%qmlir_lib_dir", config.qmlir_lib_dir))
 config.substitutions.append(("%qmlir_tools_dir", config.qmlir_tools_dir))
+config.substitutions.append(("%qmlir_obj_root", config.qmlir_obj_root))
+config.substitutions.append(("%qmlir_src_root", config.qmlir_src_root))
 config.substitutions.append(("%shlibext", ".so"))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])

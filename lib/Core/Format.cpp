@@ -10,7 +10,6 @@
 #include <bit>
 #include <cassert>
 #include <charconv>
-#include <cstring>
 
 using namespace qmlir::core;
 
@@ -83,7 +82,7 @@ namespace {
 /// other non-space characters); whitespace between tokens is ignored.
 class SchemeParser {
 public:
-  explicit SchemeParser(std::string_view text) : text(text) {}
+  explicit SchemeParser(std::string_view input) : text(input) {}
 
   std::optional<Scheme> parse(std::string *error) {
     std::optional<Scheme> scheme = parseScheme();
