@@ -71,17 +71,14 @@ llvm::cl::opt<bool> printIR("print-ir",
                             llvm::cl::desc("Print the generated input IR"),
                             llvm::cl::init(false));
 
-const char *mlirTypeName(core::FloatType type) { return core::toString(type); }
-const char *mlirTypeName(core::ScaleType type) { return core::toString(type); }
-
 /// The IR compiled for one problem: the matmul on its quantized operand's
 /// parts and a quantize of f32 weights with the same scheme.
 std::string buildModuleText(const core::MatmulProblem &problem) {
   const core::Scheme &scheme = problem.scheme;
   int64_t n = problem.n, k = problem.k;
   int64_t groups = scheme.groupsPerRow(k);
-  std::string act = mlirTypeName(problem.activationType);
-  std::string scale = mlirTypeName(scheme.scaleType);
+  std::string act = core::toString(problem.activationType);
+  std::string scale = core::toString(scheme.scaleType);
   std::string codes = llvm::formatv("tensor<{0}x{1}xi32>", n,
                                     core::packedWords(k, scheme.bits));
   std::string scales = llvm::formatv("tensor<{0}x{1}x{2}>", n, groups, scale);
@@ -141,29 +138,6 @@ StridedMemRefType<T, 2> describe(T *data, int64_t rows, int64_t cols) {
   return desc;
 }
 
-/// Scales and float zeros in their storage type, as 32-bit words (f32) or
-/// 16-bit halves (f16, bf16), little-endian.
-std::vector<uint8_t> storageBytes(const std::vector<float> &values,
-                                  core::ScaleType type) {
-  std::vector<uint8_t> bytes(values.size() * core::byteSize(type));
-  for (size_t i = 0; i < values.size(); ++i) {
-    uint32_t bits = 0;
-    switch (type) {
-    case core::ScaleType::F16:
-      bits = core::floatToHalf(values[i]);
-      break;
-    case core::ScaleType::BF16:
-      bits = core::floatToBf16(values[i]);
-      break;
-    case core::ScaleType::F32:
-      std::memcpy(&bits, &values[i], 4);
-      break;
-    }
-    std::memcpy(&bytes[i * core::byteSize(type)], &bits, core::byteSize(type));
-  }
-  return bytes;
-}
-
 double elapsedSeconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
@@ -180,9 +154,8 @@ bool runMatmul(ExecutionEngine &engine, const core::MatmulProblem &problem,
   const core::QuantizedMatrix &w = data.weights;
   auto x = const_cast<uint16_t *>(data.activations.data());
   auto codes = const_cast<uint32_t *>(w.codes.data());
-  std::vector<uint8_t> scales = storageBytes(w.scales, w.scheme.scaleType);
-  std::vector<uint8_t> floatZeros =
-      storageBytes(w.zeroValues, w.scheme.scaleType);
+  std::vector<uint8_t> scales = w.scaleBytes();
+  std::vector<uint8_t> floatZeros = w.zeroValueBytes();
   std::vector<uint16_t> out(problem.m * problem.n, 0xFFFF); // NaN poison
 
   auto xDesc = describe(x, problem.m, problem.k);
@@ -291,8 +264,7 @@ bool runQuantize(ExecutionEngine &engine, const core::MatmulProblem &problem,
       reinterpret_cast<const uint8_t *>(codes.data()),
       reinterpret_cast<const uint8_t *>(expected.codes.data()),
       codes.size() * 4, 4);
-  std::vector<uint8_t> expectedScales =
-      storageBytes(expected.scales, scheme.scaleType);
+  std::vector<uint8_t> expectedScales = expected.scaleBytes();
   int64_t badScales = countDiffering(scales.data(), expectedScales.data(),
                                      scales.size(), scaleBytes);
   int64_t badZeros = 0;
@@ -304,7 +276,7 @@ bool runQuantize(ExecutionEngine &engine, const core::MatmulProblem &problem,
   else if (scheme.zero == core::ZeroKind::Float)
     badZeros = countDiffering(
         zeros.data(),
-        storageBytes(expected.zeroValues, scheme.scaleType).data(),
+        expected.zeroValueBytes().data(),
         zeros.size(), scaleBytes);
   bool passed = badCodes == 0 && badScales == 0 && badZeros == 0;
   llvm::outs() << llvm::formatv(
