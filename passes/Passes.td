@@ -33,4 +33,40 @@ def QmlirLowerToLoops : Pass<"qmlir-lower-to-loops", "::mlir::ModuleOp"> {
   ];
 }
 
+def QmlirLowerToGpuKernels
+    : Pass<"qmlir-lower-to-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Turn each qmlir.matmul into a GPU kernel (simple SIMT)";
+  let description = [{
+    For every `qmlir.matmul` whose weights are built by `qmlir.pack`, adds a
+    kernel `gpu.func` to the `gpu.module @qmlir_kernels` (created with an
+    NVVM target for `chip`) and removes the host functions: the runtime
+    launches kernels directly, so the output holds kernels only.
+
+    The kernel is named `<function>_matmul<i>` and takes, in this order,
+    the activations `memref<?xKxT>`, the codes, the scales, the zero points
+    if the scheme has them, and the output `memref<?xNxT>`. One thread
+    computes one output element: thread `x` of block `(bx, by)` computes
+    column `bx * blockSize + x` of row `by`, accumulating in f32 in k order
+    with the shared decoding (`qmlir/Codegen/Decode.h`). The launch rule is
+    recorded on the kernel as `qmlir.block_size` (threads per block); the
+    grid is `(ceil(N / blockSize), M, 1)`. `qmlir.op` and `qmlir.scheme`
+    record what the kernel computes, for the bundle's manifest.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target GPU architecture">,
+    Option<"features", "features", "std::string", /*default=*/"\"+ptx80\"",
+           "PTX features">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Threads per block">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // QMLIR_PASSES_TD

@@ -33,3 +33,13 @@ tools = [
     ToolSubst("mlir-runner", unresolved="ignore"),
 ]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# ptxas turns PTX into cubins; without it only PTX-level tests run.
+import shutil
+cuda_toolkit = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+if os.path.exists(os.path.join(cuda_toolkit, "bin", "ptxas")):
+    config.available_features.add("ptxas")
+elif shutil.which("ptxas"):
+    cuda_toolkit = os.path.dirname(os.path.dirname(shutil.which("ptxas")))
+    config.available_features.add("ptxas")
+config.substitutions.append(("%cuda_toolkit", cuda_toolkit))

@@ -7,6 +7,8 @@
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -45,7 +47,29 @@ void qmlir::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void qmlir::buildGpuPipeline(OpPassManager &pm,
+                             const GpuPipelineOptions &options) {
+  QmlirLowerToGpuKernelsOptions kernels;
+  kernels.chip = options.chip;
+  kernels.features = options.features;
+  kernels.blockSize = options.blockSize;
+  pm.addPass(createQmlirLowerToGpuKernels(kernels));
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createSCFToControlFlowPass());
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = options.toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
 void qmlir::registerQmlirPipelines() {
+  PassPipelineRegistration<GpuPipelineOptions>(
+      "qmlir-to-cubin",
+      "Compile every qmlir.matmul to a GPU kernel in a gpu.binary",
+      buildGpuPipeline);
   PassPipelineRegistration<>(
       "qmlir-cpu-pipeline",
       "Lower qmlir ops on tensors to the LLVM dialect for CPU execution",

@@ -4,6 +4,7 @@
 #define QMLIR_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace qmlir {
 
@@ -11,6 +12,33 @@ namespace qmlir {
 /// the ExecutionEngine. Functions take and return memrefs; results become
 /// trailing out-parameters, so callers own every buffer.
 void buildCpuPipeline(mlir::OpPassManager &pm);
+
+struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("Target GPU architecture"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features"),
+                               llvm::cl::init("+ptx80")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per block"),
+                            llvm::cl::init(128)};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What gpu.binary holds: bin (cubin, needs ptxas), isa "
+                     "(PTX text) or llvm"),
+      llvm::cl::init("bin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit holding ptxas (default: CUDA_HOME, "
+                     "CUDA_PATH or PATH)"),
+      llvm::cl::init("")};
+};
+
+/// qmlir-to-cubin: every qmlir.matmul becomes a kernel of gpu.module
+/// @qmlir_kernels, compiled to a gpu.binary for the given chip.
+void buildGpuPipeline(mlir::OpPassManager &pm,
+                      const GpuPipelineOptions &options);
 
 /// Registers the named pipelines with the pass registry (for qmlir-opt).
 void registerQmlirPipelines();
