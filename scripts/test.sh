@@ -17,13 +17,15 @@ echo "== lit tests"
 lit_status=${PIPESTATUS[0]}
 
 echo "== unit tests (GoogleTest)"
-"$build/bin/QmlirCoreTests" 2>&1 | tee "$unit_log"
-unit_status=${PIPESTATUS[0]}
+unit_status=0
+: >"$unit_log"
+for suite in QmlirCoreTests QmlirRuntimeTests; do
+  "$build/bin/$suite" 2>&1 | tee -a "$unit_log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || unit_status=1
+done
 
-count() { # count FILE REGEX: the number after the first match, or 0
-  local n
-  n=$(grep -Eo "$2" "$1" | head -n1 | grep -Eo '[0-9]+' | head -n1)
-  echo "${n:-0}"
+count() { # count FILE REGEX: the sum of the numbers after each match
+  grep -Eo "$2" "$1" | grep -Eo '[0-9]+' | awk '{ s += $1 } END { print s + 0 }'
 }
 lit_passed=$(count "$lit_log" 'Passed *: *[0-9]+')
 lit_failed=$(( $(count "$lit_log" 'Failed *: *[0-9]+') + $(count "$lit_log" 'Unresolved *: *[0-9]+') ))

@@ -11,7 +11,7 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qmlir_obj_root, "test")
 # GoogleTest binaries live under unit/ and are run by their own suite.
-config.excludes = ["unit", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["unit", "runtime", "Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
@@ -28,6 +28,7 @@ tool_dirs = [config.qmlir_tools_dir, config.llvm_tools_dir]
 tools = [
     "qmlir-opt",
     "qmlir-run",
+    "qmlir-compile",
     "not",
     "count",
     ToolSubst("mlir-runner", unresolved="ignore"),
@@ -43,3 +44,11 @@ elif shutil.which("ptxas"):
     cuda_toolkit = os.path.dirname(os.path.dirname(shutil.which("ptxas")))
     config.available_features.add("ptxas")
 config.substitutions.append(("%cuda_toolkit", cuda_toolkit))
+
+# A GPU is there if nvidia-smi lists one; GPU tests are skipped otherwise.
+import subprocess
+try:
+    if subprocess.run(["nvidia-smi", "-L"], capture_output=True, timeout=30).returncode == 0:
+        config.available_features.add("gpu")
+except (OSError, subprocess.TimeoutExpired):
+    pass

@@ -47,13 +47,17 @@ void qmlir::buildCpuPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void qmlir::buildGpuPipeline(OpPassManager &pm,
-                             const GpuPipelineOptions &options) {
+void qmlir::buildGpuKernelsPipeline(OpPassManager &pm,
+                                    const GpuPipelineOptions &options) {
   QmlirLowerToGpuKernelsOptions kernels;
   kernels.chip = options.chip;
   kernels.features = options.features;
   kernels.blockSize = options.blockSize;
   pm.addPass(createQmlirLowerToGpuKernels(kernels));
+}
+
+void qmlir::buildGpuBinaryPipeline(OpPassManager &pm,
+                                   const GpuPipelineOptions &options) {
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(createCanonicalizerPass());
   device.addPass(createSCFToControlFlowPass());
@@ -63,6 +67,12 @@ void qmlir::buildGpuPipeline(OpPassManager &pm,
   binary.compilationTarget = options.format;
   binary.toolkitPath = options.toolkit;
   pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void qmlir::buildGpuPipeline(OpPassManager &pm,
+                             const GpuPipelineOptions &options) {
+  buildGpuKernelsPipeline(pm, options);
+  buildGpuBinaryPipeline(pm, options);
 }
 
 void qmlir::registerQmlirPipelines() {

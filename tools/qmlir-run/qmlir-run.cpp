@@ -1,387 +1,201 @@
 //===- qmlir-run.cpp - Run and check a quantized matmul -------------------===//
 //
-// Compiles one problem (M, N, K, scheme, activation type) through a qmlir
-// pipeline, runs it on random inputs drawn from a seed and checks it against
-// the MLIR-free reference under the numerics contract:
-//   - qmlir.matmul against the fp64 reference (relative error and a bound on
-//     every element);
-//   - qmlir.quantize against core::quantize, bit for bit.
-// Exit status: 0 when every check passes, 1 on a mismatch, 2 on bad input or
-// a compilation failure.
+// Runs one quantized matmul on random inputs drawn from a seed and checks it
+// against the MLIR-free reference under the numerics contract.
+//   qmlir-run --target=cpu --m=7 --n=96 --k=384 --scheme='#qmlir.scheme<...>'
+//   qmlir-run --target=gpu BUNDLE --m=1,7,33
+// This binary links no MLIR or LLVM: the CPU target is a plugin loaded on
+// demand, the GPU target uses the runtime, which loads the CUDA driver.
+// Exit status: 0 pass, 1 mismatch, 2 bad input or failure, 77 skipped (no
+// GPU).
 //
 //===----------------------------------------------------------------------===//
 
-#include "qmlir/Core/Problem.h"
-#include "qmlir/Dialect/Qmlir.h"
-#include "qmlir/Pipelines/Pipelines.h"
+#include "CpuRunner.h"
+#include "GpuRunner.h"
 
-#include "mlir/ExecutionEngine/CRunnerUtils.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/raw_ostream.h"
+#include <dlfcn.h>
+#include <unistd.h>
 
-#include <chrono>
-#include <random>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
 
-using namespace mlir;
 namespace core = qmlir::core;
+using namespace qmlir::run;
 
 namespace {
 
-enum ExitCode { kPass = 0, kMismatch = 1, kBadInput = 2 };
+const char *kUsage = R"(usage:
+  qmlir-run --target=cpu --n=N --k=K --scheme=SCHEME [--m=M,...] [--act=f16|bf16]
+            [--seed=S] [--plant-fault] [--print-ir]
+  qmlir-run --target=gpu BUNDLE [--kernel=NAME] [--m=M,...] [--seed=S] [--plant-fault]
 
-llvm::cl::opt<std::string> target("target",
-                                  llvm::cl::desc("Where to run: cpu"),
-                                  llvm::cl::init("cpu"));
-llvm::cl::opt<int64_t> mSize("m", llvm::cl::desc("Rows of the activations"),
-                             llvm::cl::init(1));
-llvm::cl::opt<int64_t> nSize("n", llvm::cl::desc("Output features (weight rows)"),
-                             llvm::cl::Required);
-llvm::cl::opt<int64_t> kSize("k", llvm::cl::desc("Reduction size (weight columns)"),
-                             llvm::cl::Required);
-llvm::cl::opt<std::string> schemeText(
-    "scheme",
-    llvm::cl::desc("Weight scheme as written in the IR, e.g. "
-                   "'#qmlir.scheme<i4, group = 128, scale = f16>'"),
-    llvm::cl::Required);
-llvm::cl::opt<std::string> activationName("act",
-                                          llvm::cl::desc("Activation type: f16 or bf16"),
-                                          llvm::cl::init("f16"));
-llvm::cl::opt<uint64_t> seed("seed", llvm::cl::desc("Random seed"),
-                             llvm::cl::init(1));
-llvm::cl::opt<bool> plantFault(
-    "plant-fault",
-    llvm::cl::desc("Flip one weight bit in the kernel's input (not in the "
-                   "reference); the check must then fail"),
-    llvm::cl::init(false));
-llvm::cl::opt<bool> printIR("print-ir",
-                            llvm::cl::desc("Print the generated input IR"),
-                            llvm::cl::init(false));
+Runs a quantized matmul on random inputs from the seed and checks it against
+the reference. SCHEME is written as in the IR, e.g.
+'#qmlir.scheme<i4, group = 128, scale = f16>'. A GPU run takes N, K, the
+scheme and the activation type from the bundle's manifest.
+Exit status: 0 pass, 1 mismatch, 2 bad input or failure, 77 skipped.
+)";
 
-/// The IR compiled for one problem: the matmul on its quantized operand's
-/// parts and a quantize of f32 weights with the same scheme.
-std::string buildModuleText(const core::MatmulProblem &problem) {
-  const core::Scheme &scheme = problem.scheme;
-  int64_t n = problem.n, k = problem.k;
-  int64_t groups = scheme.groupsPerRow(k);
-  std::string act = core::toString(problem.activationType);
-  std::string scale = core::toString(scheme.scaleType);
-  std::string codes = llvm::formatv("tensor<{0}x{1}xi32>", n,
-                                    core::packedWords(k, scheme.bits));
-  std::string scales = llvm::formatv("tensor<{0}x{1}x{2}>", n, groups, scale);
-  std::string zeros;
-  if (scheme.zero == core::ZeroKind::Int)
-    zeros = llvm::formatv("tensor<{0}x{1}xi32>", n,
-                          core::packedWords(groups, scheme.bits));
-  else if (scheme.zero == core::ZeroKind::Float)
-    zeros = scales;
-  std::string qtensor =
-      llvm::formatv("!qmlir.qtensor<{0}x{1}, {2}>", n, k, scheme.str());
-  bool hasZeros = !zeros.empty();
-
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "!weights = " << qtensor << "\n";
-  os << llvm::formatv("func.func @qmlir_matmul(%x: tensor<?x{0}x{1}>, "
-                      "%codes: {2}, %scales: {3}",
-                      k, act, codes, scales);
-  if (hasZeros)
-    os << ", %zeros: " << zeros;
-  os << llvm::formatv(") -> tensor<?x{0}x{1}> attributes "
-                      "{{llvm.emit_c_interface} {{\n",
-                      n, act);
-  os << "  %w = qmlir.pack %codes, %scales" << (hasZeros ? ", %zeros" : "")
-     << " : (" << codes << ", " << scales << (hasZeros ? ", " + zeros : "")
-     << ") -> !weights\n";
-  os << llvm::formatv("  %y = qmlir.matmul %x, %w : tensor<?x{0}x{1}>, "
-                      "!weights -> tensor<?x{2}x{1}>\n",
-                      k, act, n);
-  os << llvm::formatv("  return %y : tensor<?x{0}x{1}>\n}\n", n, act);
-
-  std::string results = codes + ", " + scales + (hasZeros ? ", " + zeros : "");
-  os << llvm::formatv("func.func @qmlir_quantize(%f: tensor<{0}x{1}xf32>) -> "
-                      "({2}) attributes {{llvm.emit_c_interface} {{\n",
-                      n, k, results);
-  os << llvm::formatv("  %w = qmlir.quantize %f : tensor<{0}x{1}xf32> -> "
-                      "!weights\n",
-                      n, k);
-  os << "  %parts:" << (hasZeros ? 3 : 2) << " = qmlir.unpack %w : !weights\n";
-  os << "  return %parts#0, %parts#1" << (hasZeros ? ", %parts#2" : "")
-     << " : " << results << "\n}\n";
-  return text;
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "qmlir-run: %s\n%s", message.c_str(), kUsage);
+  return kBadInput;
 }
 
-/// A 2-D memref descriptor over caller-owned, row-major storage.
-template <typename T>
-StridedMemRefType<T, 2> describe(T *data, int64_t rows, int64_t cols) {
-  StridedMemRefType<T, 2> desc;
-  desc.basePtr = data;
-  desc.data = data;
-  desc.offset = 0;
-  desc.sizes[0] = rows;
-  desc.sizes[1] = cols;
-  desc.strides[0] = cols;
-  desc.strides[1] = 1;
-  return desc;
-}
-
-double elapsedSeconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
-      .count();
-}
-
-int fail(ExitCode code, const llvm::Twine &message) {
-  llvm::errs() << "qmlir-run: " << message << "\n";
-  return code;
-}
-
-/// Runs qmlir_matmul and checks it; returns true if it passed.
-bool runMatmul(ExecutionEngine &engine, const core::MatmulProblem &problem,
-               const core::MatmulData &data, bool &invoked) {
-  const core::QuantizedMatrix &w = data.weights;
-  auto x = const_cast<uint16_t *>(data.activations.data());
-  auto codes = const_cast<uint32_t *>(w.codes.data());
-  std::vector<uint8_t> scales = w.scaleBytes();
-  std::vector<uint8_t> floatZeros = w.zeroValueBytes();
-  std::vector<uint16_t> out(problem.m * problem.n, 0xFFFF); // NaN poison
-
-  auto xDesc = describe(x, problem.m, problem.k);
-  auto codesDesc = describe(codes, w.rows, w.wordsPerRow());
-  auto scalesDesc = describe(scales.data(), w.rows, w.groupsPerRow());
-  auto outDesc = describe(out.data(), problem.m, problem.n);
-  auto *xArg = &xDesc;
-  auto *codesArg = &codesDesc;
-  auto *scalesArg = &scalesDesc;
-  auto *outArg = &outDesc;
-  llvm::Error error = llvm::Error::success();
-  // Byte-typed descriptors are reinterpreted by the callee as the storage
-  // type: only the pointers and the element counts matter to it.
-  switch (w.scheme.zero) {
-  case core::ZeroKind::None:
-    error = engine.invoke("qmlir_matmul", xArg, codesArg, scalesArg, outArg);
-    break;
-  case core::ZeroKind::Int: {
-    auto zerosDesc = describe(const_cast<uint32_t *>(w.zeroCodes.data()),
-                              w.rows, w.zeroWordsPerRow());
-    auto *zerosArg = &zerosDesc;
-    error = engine.invoke("qmlir_matmul", xArg, codesArg, scalesArg, zerosArg,
-                          outArg);
-    break;
-  }
-  case core::ZeroKind::Float: {
-    auto zerosDesc = describe(floatZeros.data(), w.rows, w.groupsPerRow());
-    auto *zerosArg = &zerosDesc;
-    error = engine.invoke("qmlir_matmul", xArg, codesArg, scalesArg, zerosArg,
-                          outArg);
-    break;
-  }
-  }
-  if (error) {
-    llvm::errs() << "qmlir-run: cannot run qmlir_matmul: "
-                 << llvm::toString(std::move(error)) << "\n";
-    invoked = false;
+/// Parses a non-negative decimal integer; false if `text` is not one.
+bool parseInteger(const std::string &text, int64_t &value) {
+  if (text.empty() || text.size() > 18)
     return false;
+  value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + (c - '0');
   }
-  invoked = true;
-  std::vector<double> result(out.size());
-  for (size_t i = 0; i < out.size(); ++i)
-    result[i] = core::activationValue(out[i], problem.activationType);
-  core::CheckResult check =
-      core::checkOutput(result, data.reference, data.absProducts, problem.m,
-                        problem.n, problem.k, problem.activationType);
-  llvm::outs() << "matmul:   " << check.summary() << "\n";
-  return check.passed;
+  return true;
 }
 
-/// Runs qmlir_quantize on fresh random weights and compares every stored
-/// word with core::quantize; returns true if they are identical.
-bool runQuantize(ExecutionEngine &engine, const core::MatmulProblem &problem,
-                 bool &invoked) {
-  const core::Scheme &scheme = problem.scheme;
-  std::mt19937_64 rng(problem.seed ^ 0x9e3779b97f4a7c15ULL);
-  std::normal_distribution<float> normal;
-  std::vector<float> weights(problem.n * problem.k);
-  for (float &v : weights)
-    v = normal(rng);
-  core::QuantizedMatrix expected =
-      core::quantize(weights.data(), problem.n, problem.k, scheme);
+/// The directory holding this executable, for finding its plugin.
+std::string executableDirectory() {
+  std::vector<char> path(4096);
+  ssize_t length = readlink("/proc/self/exe", path.data(), path.size() - 1);
+  if (length <= 0)
+    return ".";
+  std::string result(path.data(), length);
+  return result.substr(0, result.find_last_of('/'));
+}
 
-  int64_t words = expected.wordsPerRow(), groups = expected.groupsPerRow();
-  unsigned scaleBytes = core::byteSize(scheme.scaleType);
-  std::vector<uint32_t> codes(problem.n * words, 0xDEADBEEF);
-  std::vector<uint8_t> scales(problem.n * groups * scaleBytes, 0xEE);
-  std::vector<uint8_t> zeros;
-  if (scheme.zero == core::ZeroKind::Int)
-    zeros.assign(problem.n * expected.zeroWordsPerRow() * 4, 0xEE);
-  else if (scheme.zero == core::ZeroKind::Float)
-    zeros.assign(problem.n * groups * scaleBytes, 0xEE);
-
-  auto inDesc = describe(weights.data(), problem.n, problem.k);
-  auto codesDesc = describe(codes.data(), problem.n, words);
-  auto scalesDesc = describe(scales.data(), problem.n, groups);
-  auto zerosDesc =
-      describe(zeros.data(), problem.n,
-               scheme.zero == core::ZeroKind::Int ? expected.zeroWordsPerRow()
-                                                  : groups);
-  auto *inArg = &inDesc;
-  auto *codesArg = &codesDesc;
-  auto *scalesArg = &scalesDesc;
-  auto *zerosArg = &zerosDesc;
-  llvm::Error error =
-      zeros.empty()
-          ? engine.invoke("qmlir_quantize", inArg, codesArg, scalesArg)
-          : engine.invoke("qmlir_quantize", inArg, codesArg, scalesArg,
-                          zerosArg);
-  if (error) {
-    llvm::errs() << "qmlir-run: cannot run qmlir_quantize: "
-                 << llvm::toString(std::move(error)) << "\n";
-    invoked = false;
-    return false;
+int runOnCpu(const std::vector<core::MatmulProblem> &problems, bool plantFault,
+             bool printIR) {
+  std::string plugin = executableDirectory() + "/../lib/libqmlir_cpu_runner.so";
+  void *handle = dlopen(plugin.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    std::fprintf(stderr,
+                 "qmlir-run: the CPU target is not available here: %s\n",
+                 dlerror());
+    return kBadInput;
   }
-  invoked = true;
-
-  auto countDiffering = [](const uint8_t *a, const uint8_t *b, size_t bytes,
-                           unsigned unit) {
-    int64_t differing = 0;
-    for (size_t i = 0; i < bytes; i += unit)
-      differing += std::memcmp(a + i, b + i, unit) != 0;
-    return differing;
-  };
-  int64_t badCodes = countDiffering(
-      reinterpret_cast<const uint8_t *>(codes.data()),
-      reinterpret_cast<const uint8_t *>(expected.codes.data()),
-      codes.size() * 4, 4);
-  std::vector<uint8_t> expectedScales = expected.scaleBytes();
-  int64_t badScales = countDiffering(scales.data(), expectedScales.data(),
-                                     scales.size(), scaleBytes);
-  int64_t badZeros = 0;
-  if (scheme.zero == core::ZeroKind::Int)
-    badZeros = countDiffering(
-        zeros.data(),
-        reinterpret_cast<const uint8_t *>(expected.zeroCodes.data()),
-        zeros.size(), 4);
-  else if (scheme.zero == core::ZeroKind::Float)
-    badZeros = countDiffering(
-        zeros.data(),
-        expected.zeroValueBytes().data(),
-        zeros.size(), scaleBytes);
-  bool passed = badCodes == 0 && badScales == 0 && badZeros == 0;
-  llvm::outs() << llvm::formatv(
-      "quantize: differing code words {0}/{1}, scales {2}/{3}, zeros {4} "
-      "(bit-exact required) {5}\n",
-      badCodes, codes.size(), badScales, problem.n * groups, badZeros,
-      passed ? "PASS" : "FAIL");
-  return passed;
+  auto run = reinterpret_cast<QmlirRunOnCpuFn>(dlsym(handle, "qmlirRunOnCpu"));
+  if (!run) {
+    std::fprintf(stderr, "qmlir-run: %s has no qmlirRunOnCpu\n", plugin.c_str());
+    return kBadInput;
+  }
+  int status = kPass;
+  for (const core::MatmulProblem &problem : problems) {
+    int result = run(problem, plantFault, printIR);
+    if (result == kBadInput)
+      return result;
+    if (result != kPass)
+      status = result;
+  }
+  return status;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  llvm::cl::ParseCommandLineOptions(
-      argc, argv,
-      "qmlir-run: compile, run and check one quantized matmul problem\n");
+  std::map<std::string, std::string> options;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return kPass;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      positional.push_back(arg);
+      continue;
+    }
+    size_t equals = arg.find('=');
+    std::string key = arg.substr(2, equals == std::string::npos ? std::string::npos
+                                                                : equals - 2);
+    options[key] = equals == std::string::npos ? "" : arg.substr(equals + 1);
+  }
+  static const char *known[] = {"target", "m",          "n",        "k",
+                                "scheme", "act",        "seed",     "kernel",
+                                "plant-fault", "print-ir"};
+  for (const auto &[key, value] : options) {
+    bool isKnown = false;
+    for (const char *name : known)
+      isKnown |= key == name;
+    if (!isKnown)
+      return usageError("unknown option '--" + key + "'");
+  }
+  auto option = [&](const std::string &key, const std::string &fallback) {
+    auto it = options.find(key);
+    return it == options.end() ? fallback : it->second;
+  };
 
+  std::string target = option("target", "cpu");
+  uint64_t seed = 1;
+  if (int64_t value; options.count("seed")) {
+    if (!parseInteger(options["seed"], value))
+      return usageError("invalid --seed '" + options["seed"] + "'");
+    seed = value;
+  }
+  std::vector<int64_t> ms;
+  std::string mList = option("m", "1");
+  for (size_t start = 0; start <= mList.size();) {
+    size_t comma = mList.find(',', start);
+    std::string item = mList.substr(start, comma == std::string::npos
+                                               ? std::string::npos
+                                               : comma - start);
+    int64_t m;
+    if (!parseInteger(item, m))
+      return usageError("invalid --m '" + mList + "': expected integers "
+                        "separated by commas");
+    ms.push_back(m);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  bool plantFault = options.count("plant-fault");
+  bool printIR = options.count("print-ir");
+
+  if (target == "gpu") {
+    if (positional.size() != 1)
+      return usageError("--target=gpu takes one bundle directory");
+    for (const char *problemOnly : {"n", "k", "scheme", "act", "print-ir"})
+      if (options.count(problemOnly))
+        return usageError(std::string("--") + problemOnly +
+                          " is read from the bundle with --target=gpu");
+    return runOnGpu(positional[0], option("kernel", ""), ms, seed, plantFault);
+  }
   if (target != "cpu")
-    return fail(kBadInput, "unknown --target '" + target +
-                               "' (this build supports: cpu)");
+    return usageError("unknown --target '" + target + "' (expected cpu or gpu)");
+  if (!positional.empty())
+    return usageError("unexpected argument '" + positional[0] + "'");
+
+  core::MatmulProblem base;
+  if (!options.count("n") || !parseInteger(options["n"], base.n))
+    return usageError("--n=N is required (a positive integer)");
+  if (!options.count("k") || !parseInteger(options["k"], base.k))
+    return usageError("--k=K is required (a positive integer)");
   std::string parseError;
   std::optional<core::Scheme> scheme =
-      core::Scheme::parse(schemeText, &parseError);
+      core::Scheme::parse(option("scheme", ""), &parseError);
   if (!scheme)
-    return fail(kBadInput, "invalid --scheme: " + parseError);
+    return usageError("invalid --scheme: " + parseError);
+  base.scheme = *scheme;
   std::optional<core::FloatType> activation =
-      core::parseFloatType(activationName);
+      core::parseFloatType(option("act", "f16"));
   if (!activation)
-    return fail(kBadInput, "invalid --act '" + activationName +
-                               "': expected f16 or bf16");
-  core::MatmulProblem problem;
-  problem.m = mSize;
-  problem.n = nSize;
-  problem.k = kSize;
-  problem.scheme = *scheme;
-  problem.activationType = *activation;
-  problem.seed = seed;
-  if (std::string problemError = problem.validate(); !problemError.empty())
-    return fail(kBadInput, "invalid problem: " + problemError);
-  llvm::outs() << "problem:  " << problem.str() << " target=cpu\n";
-
-  auto start = std::chrono::steady_clock::now();
-  core::MatmulData data = core::makeMatmulData(problem);
-  if (plantFault)
-    llvm::outs() << "fault:    " << core::plantFault(data, problem) << "\n";
-  double prepareSeconds = elapsedSeconds(start);
-
-  DialectRegistry registry;
-  registry.insert<qmlir::QmlirDialect>();
-  // The pipeline's passes need the dialects' external models (bufferization
-  // interfaces in particular), which are registered with the dialects.
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-
-  std::string moduleText = buildModuleText(problem);
-  if (printIR)
-    llvm::outs() << moduleText;
-  start = std::chrono::steady_clock::now();
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(moduleText, &context);
-  if (!module)
-    return fail(kBadInput, "the generated IR does not parse");
-  PassManager pm(&context);
-  qmlir::buildCpuPipeline(pm);
-  if (failed(pm.run(*module)))
-    return fail(kBadInput, "the CPU pipeline failed");
-
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!machineBuilder)
-    return fail(kBadInput, "cannot describe the host: " +
-                               llvm::toString(machineBuilder.takeError()));
-  auto machine = machineBuilder->createTargetMachine();
-  if (!machine)
-    return fail(kBadInput, "cannot create a target machine: " +
-                               llvm::toString(machine.takeError()));
-  ExecutionEngineOptions engineOptions;
-  auto optimize = makeOptimizingTransformer(3, 0, machine->get());
-  engineOptions.transformer = optimize;
-  auto engine =
-      ExecutionEngine::create(*module, engineOptions, std::move(*machine));
-  if (!engine)
-    return fail(kBadInput, "cannot JIT-compile: " +
-                               llvm::toString(engine.takeError()));
-  double compileSeconds = elapsedSeconds(start);
-
-  start = std::chrono::steady_clock::now();
-  bool invoked = false;
-  bool matmulPassed = runMatmul(**engine, problem, data, invoked);
-  if (!invoked)
-    return kBadInput;
-  double matmulSeconds = elapsedSeconds(start);
-  bool quantizePassed = runQuantize(**engine, problem, invoked);
-  if (!invoked)
-    return kBadInput;
-  llvm::outs() << llvm::formatv(
-      "time:     inputs+reference {0:f2} s, compile {1:f2} s, matmul {2:f2} s\n",
-      prepareSeconds, compileSeconds, matmulSeconds);
-  bool passed = matmulPassed && quantizePassed;
-  llvm::outs() << (passed ? "PASS" : "FAIL") << "\n";
-  return passed ? kPass : kMismatch;
+    return usageError("invalid --act '" + option("act", "f16") +
+                      "': expected f16 or bf16");
+  base.activationType = *activation;
+  base.seed = seed;
+  std::vector<core::MatmulProblem> problems;
+  for (int64_t m : ms) {
+    core::MatmulProblem problem = base;
+    problem.m = m;
+    if (std::string error = problem.validate(); !error.empty()) {
+      std::fprintf(stderr, "qmlir-run: invalid problem: %s\n", error.c_str());
+      return kBadInput;
+    }
+    problems.push_back(problem);
+  }
+  return runOnCpu(problems, plantFault, printIR);
 }

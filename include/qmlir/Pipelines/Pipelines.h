@@ -36,9 +36,17 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
 };
 
 /// qmlir-to-cubin: every qmlir.matmul becomes a kernel of gpu.module
-/// @qmlir_kernels, compiled to a gpu.binary for the given chip.
+/// @qmlir_kernels, compiled to a gpu.binary for the given chip. It is the
+/// two halves below, which tools run separately to read the kernels'
+/// attributes before they become a binary.
 void buildGpuPipeline(mlir::OpPassManager &pm,
                       const GpuPipelineOptions &options);
+/// qmlir ops to kernels in gpu.module @qmlir_kernels (host code dropped).
+void buildGpuKernelsPipeline(mlir::OpPassManager &pm,
+                             const GpuPipelineOptions &options);
+/// gpu.module kernels to NVVM and a gpu.binary.
+void buildGpuBinaryPipeline(mlir::OpPassManager &pm,
+                            const GpuPipelineOptions &options);
 
 /// Registers the named pipelines with the pass registry (for qmlir-opt).
 void registerQmlirPipelines();

@@ -1,0 +1,108 @@
+//===- Manifest.h - A bundle's manifest.json, parsed and checked -*- C++
+//-*-===//
+//
+// The in-memory form of manifest.json (format version 1, docs/Bundle.md).
+// parseManifest checks everything that can be checked without the files and
+// the GPU: versions, the target, names and references, the launch rule, and
+// that every kernel's arguments are exactly what its op and scheme imply.
+// What it returns can be trusted by the loader and the launcher.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_RUNTIME_LIB_MANIFEST_H
+#define QMLIR_RUNTIME_LIB_MANIFEST_H
+
+#include "Status.h"
+
+#include "qmlir/Core/Format.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qmlir::runtime {
+
+/// Most arguments a kernel may take; qmlir_launch builds its parameter array
+/// on the stack with room for this many.
+inline constexpr size_t kMaxKernelArguments = 16;
+/// Scalars per argument in kernel argument ABI v1 (a 2-D memref descriptor).
+inline constexpr size_t kParamsPerArgument = 7;
+
+/// A grid entry or an array dimension: a constant, or the call's M.
+struct Dim {
+  bool isM = false;
+  int64_t value = 0; // when !isM
+
+  int64_t resolve(int64_t m) const { return isM ? m : value; }
+};
+
+struct TargetSpec {
+  std::string arch; // "sm_90a"
+  int major = 0;
+  int minor = 0;
+  bool archSpecific = false; // the "a" suffix: exactly this capability
+
+  /// Whether the cubins run on a device of compute capability major.minor.
+  bool runsOn(int deviceMajor, int deviceMinor) const;
+};
+
+struct ModuleSpec {
+  std::string name;
+  std::string cubin; // a file name inside the bundle directory
+  uint64_t bytes = 0;
+  uint64_t fnv1a64 = 0;
+};
+
+struct ArgumentSpec {
+  std::string name;
+  std::string element; // "f16", "bf16", "f32", "i32"
+  Dim shape[2];
+};
+
+struct LaunchSpec {
+  unsigned block[3] = {1, 1, 1};
+  Dim grid[3];
+  unsigned sharedMemoryBytes = 0;
+  int64_t mMin = 1;
+  int64_t mMax = 1;
+};
+
+struct KernelSpec {
+  std::string name;
+  size_t module = 0; // index into Manifest::modules
+  std::string op;    // "matmul"
+  int64_t n = 0;
+  int64_t k = 0;
+  std::string schemeText;
+  core::Scheme scheme;
+  core::FloatType activation = core::FloatType::F16;
+  LaunchSpec launch;
+  std::vector<ArgumentSpec> arguments;
+};
+
+struct Manifest {
+  int64_t formatVersion = 0;
+  int64_t abiVersion = 0;
+  TargetSpec target;
+  std::vector<ModuleSpec> modules;
+  std::vector<KernelSpec> kernels;
+};
+
+/// Parses and checks the text of a manifest. `file` names it in messages
+/// ("<file>: kernels[0].launch.grid[1]: ..."). Never throws.
+Status parseManifest(std::string_view text, const std::string &file,
+                     Manifest &manifest);
+
+/// The arguments a matmul kernel must declare, in order.
+std::vector<ArgumentSpec> matmulArguments(int64_t n, int64_t k,
+                                          const core::Scheme &scheme,
+                                          core::FloatType activation);
+
+/// "[\"M\", 4096]".
+std::string formatShape(const Dim (&shape)[2]);
+
+} // namespace qmlir::runtime
+
+#endif // QMLIR_RUNTIME_LIB_MANIFEST_H

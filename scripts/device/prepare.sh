@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds here and packs what the GPU machine needs into a folder that the
+# device tool carries (default .device-pack, ignored by git): the MLIR-free
+# binaries (qmlir-run, the runtime, the core library), the bundles of the
+# test matrix, and the script that runs it there (scripts/device/run-matrix.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${QMLIR_BUILD_DIR:-build}
+pack=${1:-.device-pack}
+bash scripts/build.sh >/dev/null
+
+rm -rf "$pack"
+mkdir -p "$pack/bin" "$pack/lib" "$pack/bundles" "$pack/broken"
+cp "$build/bin/qmlir-run" "$pack/bin/"
+cp "$build/lib/libqmlir_core.so" "$build/lib/libqmlir_runtime.so" "$pack/lib/"
+
+compile() { # compile NAME ARGS...: one bundle of the matrix
+  local name=$1; shift
+  "$build/bin/qmlir-compile" "$@" -o "$pack/bundles/$name" >/dev/null
+}
+shapes=("4096 4096" "11008 4096" "4096 11008")
+for act in f16 bf16; do
+  for shape in "${shapes[@]}"; do
+    read -r n k <<<"$shape"
+    compile "int4-g128-sym-$act-${n}x$k" --n="$n" --k="$k" --act="$act" \
+      --scheme="#qmlir.scheme<i4, group = 128, scale = $act>"
+    compile "int4-g128-zp-$act-${n}x$k" --n="$n" --k="$k" --act="$act" \
+      --scheme="#qmlir.scheme<u4, group = 128, scale = $act, zero = int>"
+    compile "int8-channel-$act-${n}x$k" --n="$n" --k="$k" --act="$act" \
+      --scheme="#qmlir.scheme<i8, group = channel, scale = $act>"
+  done
+done
+
+# Bundles that must be refused on the GPU, with a clear message.
+small=(--n=96 --k=384 "--scheme=#qmlir.scheme<i4, group = 128, scale = f16>")
+compile ../broken/sm80 "${small[@]}" --chip=sm_80
+compile ../broken/corrupt "${small[@]}"
+cubin="$pack/broken/corrupt/qmlir_kernels.cubin"
+# Flip the bits of one byte in the middle of the cubin.
+offset=$(( $(stat -c %s "$cubin") / 2 ))
+byte=$(od -An -tu1 -j "$offset" -N1 "$cubin" | tr -d ' ')
+printf "$(printf '\\%03o' $(( byte ^ 255 )))" |
+  dd of="$cubin" bs=1 seek="$offset" conv=notrunc status=none
+
+# A cubin that passes the manifest's checks (the checksum is recomputed) but
+# that the driver cannot load: its section header offset points past the end.
+compile ../broken/bad-image "${small[@]}"
+python3 - "$pack/broken/bad-image" <<'PY'
+import json, struct, sys
+bundle = sys.argv[1]
+path = bundle + "/qmlir_kernels.cubin"
+data = bytearray(open(path, "rb").read())
+data[0x28:0x30] = struct.pack("<Q", 1 << 40)  # e_shoff
+open(path, "wb").write(data)
+h = 0xcbf29ce484222325
+for b in data:
+    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+manifest = json.load(open(bundle + "/manifest.json"))
+manifest["modules"][0]["fnv1a64"] = "%016x" % h
+json.dump(manifest, open(bundle + "/manifest.json", "w"), indent=2)
+PY
+
+# A manifest naming a kernel the cubin does not have.
+compile ../broken/missing-kernel "${small[@]}"
+sed -i 's/"name": "layer_matmul0"/"name": "layer_matmul7"/' \
+  "$pack/broken/missing-kernel/manifest.json"
+
+echo "prepare: packed $(ls "$pack/bundles" | wc -l) bundles into $pack ($(du -sh "$pack" | cut -f1))"

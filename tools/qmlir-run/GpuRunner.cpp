@@ -1,0 +1,221 @@
+//===- GpuRunner.cpp - qmlir-run's GPU target -----------------------------===//
+//
+// Opens a bundle through the runtime's C API, so that the run exercises the
+// same loading and launching code users call, and checks each result against
+// the core library's reference. Device memory is this tool's business (the
+// runtime allocates nothing): it goes through the runtime's driver loader.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GpuRunner.h"
+#include "CpuRunner.h"
+
+#include "qmlir/Core/Problem.h"
+#include "qmlir/Runtime/CudaDriver.h"
+#include "qmlir/Runtime/qmlir_runtime.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace core = qmlir::core;
+using qmlir::runtime::CudaDriver;
+using namespace qmlir::runtime::cuda;
+
+namespace qmlir::run {
+namespace {
+
+int failWith(const char *what, const std::string &message) {
+  std::fprintf(stderr, "qmlir-run: %s: %s\n", what, message.c_str());
+  return kBadInput;
+}
+
+int skip(const std::string &reason) {
+  std::printf("SKIPPED: no GPU to run on (%s)\n", reason.c_str());
+  return kSkipped;
+}
+
+/// Device buffers of one run, freed on every path.
+class DeviceBuffers {
+public:
+  explicit DeviceBuffers(CudaDriver &driver) : driver(driver) {}
+  ~DeviceBuffers() {
+    for (CUdeviceptr pointer : pointers)
+      driver.cuMemFree(pointer);
+  }
+  /// Allocates `bytes` (at least 1) and copies `data` in if non-null.
+  bool add(const void *data, size_t bytes, CUdeviceptr &pointer,
+           std::string &error) {
+    if (!driver.check("cuMemAlloc", driver.cuMemAlloc(&pointer, bytes ? bytes : 1),
+                      &error))
+      return false;
+    pointers.push_back(pointer);
+    return !data || driver.check("cuMemcpyHtoD",
+                                 driver.cuMemcpyHtoD(pointer, data, bytes),
+                                 &error);
+  }
+
+private:
+  CudaDriver &driver;
+  std::vector<CUdeviceptr> pointers;
+};
+
+/// Runs one M; returns an ExitCode.
+int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
+           const core::MatmulProblem &problem, bool plantFault,
+           CUstream stream) {
+  std::printf("problem:  %s target=gpu kernel=%s\n", problem.str().c_str(),
+              kernel);
+  core::MatmulData data = core::makeMatmulData(problem);
+  if (plantFault)
+    std::printf("fault:    %s\n", core::plantFault(data, problem).c_str());
+  const core::QuantizedMatrix &w = data.weights;
+  std::vector<uint8_t> scales = w.scaleBytes();
+  std::vector<uint8_t> zeros;
+  if (w.scheme.zero == core::ZeroKind::Int)
+    zeros.assign(reinterpret_cast<const uint8_t *>(w.zeroCodes.data()),
+                 reinterpret_cast<const uint8_t *>(w.zeroCodes.data() +
+                                                   w.zeroCodes.size()));
+  else if (w.scheme.zero == core::ZeroKind::Float)
+    zeros = w.zeroValueBytes();
+  size_t outBytes = problem.m * problem.n * sizeof(uint16_t);
+
+  std::string error;
+  DeviceBuffers buffers(driver);
+  CUdeviceptr x, codes, scalesPtr, zerosPtr = 0, out;
+  if (!buffers.add(data.activations.data(),
+                   data.activations.size() * sizeof(uint16_t), x, error) ||
+      !buffers.add(w.codes.data(), w.codes.size() * sizeof(uint32_t), codes,
+                   error) ||
+      !buffers.add(scales.data(), scales.size(), scalesPtr, error) ||
+      (!zeros.empty() && !buffers.add(zeros.data(), zeros.size(), zerosPtr, error)) ||
+      !buffers.add(nullptr, outBytes, out, error))
+    return failWith("cannot stage the inputs", error);
+  // NaN in every output element: an element the kernel does not write fails.
+  if (!driver.check("cuMemsetD8", driver.cuMemsetD8(out, 0xFF, outBytes), &error))
+    return failWith("cannot poison the output", error);
+
+  std::vector<void *> args = {reinterpret_cast<void *>(x),
+                              reinterpret_cast<void *>(codes),
+                              reinterpret_cast<void *>(scalesPtr)};
+  if (!zeros.empty())
+    args.push_back(reinterpret_cast<void *>(zerosPtr));
+  args.push_back(reinterpret_cast<void *>(out));
+  if (qmlir_launch(bundle, kernel, problem.m, args.data(), args.size(),
+                   stream) != QMLIR_SUCCESS)
+    return failWith("launch failed", qmlir_last_error());
+  if (!driver.check("cuStreamSynchronize", driver.cuStreamSynchronize(stream),
+                    &error))
+    return failWith("the kernel failed", error);
+
+  std::vector<uint16_t> result(problem.m * problem.n);
+  if (!driver.check("cuMemcpyDtoH",
+                    driver.cuMemcpyDtoH(result.data(), out, outBytes), &error))
+    return failWith("cannot read the output", error);
+  std::vector<double> values(result.size());
+  for (size_t i = 0; i < result.size(); ++i)
+    values[i] = core::activationValue(result[i], problem.activationType);
+  core::CheckResult check =
+      core::checkOutput(values, data.reference, data.absProducts, problem.m,
+                        problem.n, problem.k, problem.activationType);
+  std::printf("matmul:   %s\n", check.summary().c_str());
+  std::printf("%s\n", check.passed ? "PASS" : "FAIL");
+  return check.passed ? kPass : kMismatch;
+}
+
+} // namespace
+
+int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
+             const std::vector<int64_t> &ms, uint64_t seed, bool plantFault) {
+  qmlir_bundle *bundle = nullptr;
+  if (qmlir_bundle_open(bundleDir.c_str(), &bundle) != QMLIR_SUCCESS)
+    return failWith("cannot open the bundle", qmlir_last_error());
+  struct Closer {
+    qmlir_bundle *bundle;
+    ~Closer() { qmlir_bundle_close(bundle); }
+  } closer{bundle};
+
+  std::string kernel = kernelName;
+  size_t count = qmlir_bundle_kernel_count(bundle);
+  if (kernel.empty()) {
+    if (count != 1) {
+      std::string names;
+      for (size_t i = 0; i < count; ++i)
+        names += std::string(i ? ", " : "") + qmlir_bundle_kernel_name(bundle, i);
+      return failWith("choose a kernel with --kernel", "the bundle has " + names);
+    }
+    kernel = qmlir_bundle_kernel_name(bundle, 0);
+  }
+  qmlir_kernel_info info;
+  if (qmlir_bundle_kernel_info(bundle, kernel.c_str(), &info) != QMLIR_SUCCESS)
+    return failWith("unknown kernel", qmlir_last_error());
+
+  core::MatmulProblem base;
+  base.n = info.n;
+  base.k = info.k;
+  base.seed = seed;
+  std::string parseError;
+  std::optional<core::Scheme> scheme = core::Scheme::parse(info.scheme, &parseError);
+  std::optional<core::FloatType> activation = core::parseFloatType(info.activation);
+  if (!scheme || !activation)
+    return failWith("the manifest's kernel is unusable",
+                    scheme ? "bad activation type" : parseError);
+  base.scheme = *scheme;
+  base.activationType = *activation;
+  std::vector<core::MatmulProblem> problems;
+  for (int64_t m : ms) {
+    core::MatmulProblem problem = base;
+    problem.m = m;
+    if (std::string error = problem.validate(); !error.empty())
+      return failWith("invalid problem", error);
+    problems.push_back(problem);
+  }
+
+  std::string error;
+  CudaDriver *driver = CudaDriver::get(&error);
+  if (!driver)
+    return skip(error);
+  CUresult initResult = driver->cuInit(0);
+  int devices = 0;
+  if (initResult == CUDA_ERROR_NO_DEVICE ||
+      (initResult == CUDA_SUCCESS &&
+       driver->cuDeviceGetCount(&devices) == CUDA_SUCCESS && devices == 0))
+    return skip("the driver reports no device");
+  if (!driver->check("cuInit", initResult, &error))
+    return skip(error);
+  CUcontext context = nullptr;
+  if (!driver->makePrimaryContextCurrent(0, &context, &error))
+    return failWith("cannot use GPU 0", error);
+  struct ContextReleaser {
+    CudaDriver *driver;
+    ~ContextReleaser() { driver->releasePrimaryContext(0, nullptr); }
+  } releaser{driver};
+
+  char deviceName[256] = {0};
+  CUdevice device = 0;
+  driver->cuDeviceGet(&device, 0);
+  driver->cuDeviceGetName(deviceName, sizeof(deviceName) - 1, device);
+  std::printf("device:   %s\n", deviceName);
+  if (qmlir_bundle_load(bundle) != QMLIR_SUCCESS)
+    return failWith("cannot load the bundle", qmlir_last_error());
+
+  CUstream stream = nullptr;
+  if (!driver->check("cuStreamCreate",
+                     driver->cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
+                     &error))
+    return failWith("cannot create a stream", error);
+  int status = kPass;
+  for (const core::MatmulProblem &problem : problems) {
+    int result = runOne(*driver, bundle, kernel.c_str(), problem, plantFault,
+                        stream);
+    if (result == kBadInput) {
+      status = kBadInput;
+      break;
+    }
+    if (result != kPass)
+      status = result;
+  }
+  driver->cuStreamDestroy(stream);
+  return status;
+}
+
+} // namespace qmlir::run
