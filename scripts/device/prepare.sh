@@ -42,23 +42,12 @@ byte=$(od -An -tu1 -j "$offset" -N1 "$cubin" | tr -d ' ')
 printf "$(printf '\\%03o' $(( byte ^ 255 )))" |
   dd of="$cubin" bs=1 seek="$offset" conv=notrunc status=none
 
-# A cubin that passes the manifest's checks (the checksum is recomputed) but
-# that the driver cannot load: its section header offset points past the end.
-compile ../broken/bad-image "${small[@]}"
-python3 - "$pack/broken/bad-image" <<'PY'
-import json, struct, sys
-bundle = sys.argv[1]
-path = bundle + "/qmlir_kernels.cubin"
-data = bytearray(open(path, "rb").read())
-data[0x28:0x30] = struct.pack("<Q", 1 << 40)  # e_shoff
-open(path, "wb").write(data)
-h = 0xcbf29ce484222325
-for b in data:
-    h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-manifest = json.load(open(bundle + "/manifest.json"))
-manifest["modules"][0]["fnv1a64"] = "%016x" % h
-json.dump(manifest, open(bundle + "/manifest.json", "w"), indent=2)
-PY
+# A manifest that lies about its cubin: it says sm_90a, the cubin is sm_80.
+# Every check that needs no GPU passes; the driver must refuse the image.
+compile ../broken/wrong-arch-cubin "${small[@]}" --chip=sm_80
+sed -i -e 's/"arch": "sm_80"/"arch": "sm_90a"/' \
+  -e '/"compute_capability"/,/]/ s/^\( *\)8,$/\19,/' \
+  "$pack/broken/wrong-arch-cubin/manifest.json"
 
 # A manifest naming a kernel the cubin does not have.
 compile ../broken/missing-kernel "${small[@]}"

@@ -67,9 +67,26 @@ first=$(ls "$pack/bundles" | head -n1)
 expect planted-fault 1 "FAIL" -- --target=gpu "$pack/bundles/$first" --m=7 --plant-fault
 expect arch-mismatch 2 "sm_80" -- --target=gpu "$pack/broken/sm80" --m=1
 expect corrupt-cubin 2 "checksum" -- --target=gpu "$pack/broken/corrupt" --m=1
-expect bad-image 2 "cuModuleLoadData" -- --target=gpu "$pack/broken/bad-image" --m=1
+expect wrong-arch-cubin 2 "cuModuleLoadData" -- --target=gpu "$pack/broken/wrong-arch-cubin" --m=1
 expect missing-kernel 2 "layer_matmul7" -- --target=gpu "$pack/broken/missing-kernel" --m=1
 expect m-zero 2 "M must be positive" -- --target=gpu "$pack/bundles/$first" --m=0
+
+# Memory errors and races in the kernels, where compute-sanitizer works.
+if command -v compute-sanitizer >/dev/null; then
+  for bundle in int4-g128-zp-f16-4096x4096 int8-channel-bf16-11008x4096; do
+    for tool in memcheck racecheck; do
+      text=$(compute-sanitizer --tool "$tool" --error-exitcode 9 "$run" \
+        --target=gpu "$pack/bundles/$bundle" --m=1,33 2>&1); rc=$?
+      echo "== compute-sanitizer $tool $bundle (exit $rc)" >>"$log"; echo "$text" >>"$log"
+      summary=$(grep -E "ERROR SUMMARY|RACECHECK SUMMARY" <<<"$text" | head -n1)
+      if [ "$rc" = 0 ]; then
+        pass=$((pass + 1)); echo "| $tool $bundle | 1, 33 | - | - | clean: ${summary:-no report} |" >>"$results"
+      else
+        fail=$((fail + 1)); echo "| $tool $bundle | 1, 33 | - | - | FAIL (exit $rc): $summary |" >>"$results"
+      fi
+    done
+  done
+fi
 
 {
   echo
