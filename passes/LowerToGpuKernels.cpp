@@ -32,11 +32,11 @@ void buildMatmulKernelBody(OpBuilder &b, Location loc, gpu::GPUFuncOp kernel,
                            QTensorType weightsType, int64_t blockSize) {
   Block &entry = kernel.getBody().front();
   b.setInsertionPointToStart(&entry);
-  bool hasZeros = static_cast<bool>(weightsType.getZerosType());
   Value input = entry.getArgument(0);
-  codegen::QuantizedMemrefs weights{weightsType, entry.getArgument(1),
-                                    entry.getArgument(2),
-                                    hasZeros ? entry.getArgument(3) : Value()};
+  codegen::QuantizedMemrefs weights;
+  weights.type = weightsType;
+  for (BlockArgument part : entry.getArguments().drop_front().drop_back())
+    weights.parts.push_back(part);
   Value output = entry.getArguments().back();
   Type elementType = cast<MemRefType>(input.getType()).getElementType();
 
@@ -114,13 +114,10 @@ struct QmlirLowerToGpuKernelsPass
       QTensorType weightsType = pack.getResult().getType();
       auto inputType = cast<RankedTensorType>(op.getInput().getType());
       Type elementType = inputType.getElementType();
-      SmallVector<Type> argTypes = {
-          MemRefType::get({ShapedType::kDynamic, weightsType.getCols()},
-                          elementType),
-          memrefFor(pack.getCodes().getType()),
-          memrefFor(pack.getScales().getType())};
-      if (pack.getZeros())
-        argTypes.push_back(memrefFor(pack.getZeros().getType()));
+      SmallVector<Type> argTypes = {MemRefType::get(
+          {ShapedType::kDynamic, weightsType.getCols()}, elementType)};
+      for (Value part : pack.getParts())
+        argTypes.push_back(memrefFor(part.getType()));
       argTypes.push_back(MemRefType::get(
           {ShapedType::kDynamic, weightsType.getRows()}, elementType));
 

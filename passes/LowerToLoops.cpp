@@ -79,10 +79,8 @@ FailureOr<codegen::QuantizedMemrefs> getParts(OpBuilder &b, Location loc,
     return failure();
   codegen::QuantizedMemrefs parts;
   parts.type = pack.getResult().getType();
-  parts.codes = toBuffer(b, loc, pack.getCodes());
-  parts.scales = toBuffer(b, loc, pack.getScales());
-  if (pack.getZeros())
-    parts.zeros = toBuffer(b, loc, pack.getZeros());
+  for (Value part : pack.getParts())
+    parts.parts.push_back(toBuffer(b, loc, part));
   return parts;
 }
 
@@ -112,6 +110,23 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
         rewriter, loc,
         MemRefType::get({inputType.getDimSize(0)}, rewriter.getF32Type()),
         dynamicM);
+    // The activations, transposed to [K, M] and widened to f32 once, so that
+    // the innermost loop over M reads contiguous memory and vectorizes. (The
+    // buffer-deallocation pipeline frees the buffer.)
+    Value inputT = memref::AllocOp::create(
+        rewriter, loc,
+        MemRefType::get({k, inputType.getDimSize(0)}, rewriter.getF32Type()),
+        dynamicM);
+    forLoop(rewriter, loc, zero, m, [&](OpBuilder &b, Location l, Value row) {
+      forLoop(b, l, zero, constIndex(b, l, k),
+              [&](OpBuilder &b, Location l, Value kk) {
+                Value x = arith::ExtFOp::create(
+                    b, l, b.getF32Type(),
+                    memref::LoadOp::create(b, l, input, ValueRange{row, kk})
+                        .getResult());
+                memref::StoreOp::create(b, l, x, inputT, ValueRange{kk, row});
+              });
+    });
 
     // Each weight is decoded once and applied to all M rows; accumulation
     // runs in k order, as the reference's f32 mode does.
@@ -126,11 +141,8 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
                                                                  col, kk);
                         forLoop(b, l, zero, m,
                                 [&](OpBuilder &b, Location l, Value row) {
-                                  Value x = arith::ExtFOp::create(
-                                      b, l, b.getF32Type(),
-                                      memref::LoadOp::create(
-                                          b, l, input, ValueRange{row, kk})
-                                          .getResult());
+                                  Value x = memref::LoadOp::create(
+                                      b, l, inputT, ValueRange{kk, row});
                                   Value sum = arith::AddFOp::create(
                                       b, l,
                                       memref::LoadOp::create(b, l, acc, row),
@@ -220,6 +232,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     Location loc = op.getLoc();
     QTensorType type = op.getResult().getType();
     SchemeAttr schemeAttr = type.getScheme();
+    if (!isQuantizeLowered(schemeAttr.toCore()))
+      return rewriter.notifyMatchFailure(op, "no lowering for this scheme");
     core::Scheme scheme = schemeAttr.toCore();
     Type scaleType = schemeAttr.getScaleType();
     Type f32 = rewriter.getF32Type();
@@ -350,8 +364,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
                                 toTensor(rewriter, loc, scales)};
     if (zeros)
       parts.push_back(toTensor(rewriter, loc, zeros));
-    rewriter.replaceOpWithNewOp<PackOp>(op, type, parts[0], parts[1],
-                                        zeros ? parts[2] : Value());
+    rewriter.replaceOpWithNewOp<PackOp>(op, type, parts);
     return success();
   }
 };
@@ -383,7 +396,17 @@ struct QmlirLowerToLoopsPass
     // operand does not come from qmlir.pack or qmlir.quantize in the same
     // function (e.g. a function argument or result of !qmlir.qtensor type).
     bool failedToLower = false;
+    getOperation().walk([&](QuantizeOp op) {
+      op.emitError("cannot lower 'qmlir.quantize' for ")
+          << op.getResult().getType().getScheme()
+          << ": only integer codes of one width with per-group or per-channel "
+             "scales are lowered; quantize other formats offline "
+             "(qmlir::core::quantize)";
+      failedToLower = true;
+    });
     getOperation().walk([&](Operation *op) {
+      if (isa<QuantizeOp>(op))
+        return;
       for (Region &region : op->getRegions())
         for (Block &block : region)
           for (BlockArgument arg : block.getArguments())
@@ -394,7 +417,12 @@ struct QmlirLowerToLoopsPass
             }
       if (isa<PackOp>(op))
         return;
-      if (llvm::any_of(op->getOperandTypes(), llvm::IsaPred<QTensorType>)) {
+      // Uses of an unlowered qmlir.quantize were reported with it.
+      auto unlowered = [](Value operand) {
+        return isa<QTensorType>(operand.getType()) &&
+               !operand.getDefiningOp<QuantizeOp>();
+      };
+      if (llvm::any_of(op->getOperands(), unlowered)) {
         op->emitError("cannot lower '")
             << op->getName()
             << "': its quantized operand must be built by qmlir.pack or "
@@ -413,6 +441,11 @@ struct QmlirLowerToLoopsPass
 };
 
 } // namespace
+
+bool qmlir::isQuantizeLowered(const core::Scheme &scheme) {
+  return scheme.isInteger() && !scheme.isMixed() && !scheme.actOrder &&
+         scheme.groupSize != core::kPerTensor;
+}
 
 void qmlir::populateQmlirToLoopsPatterns(RewritePatternSet &patterns) {
   patterns.add<LowerMatmul, LowerDequantize, LowerQuantize, FoldUnpackOfPack>(

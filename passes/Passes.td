@@ -43,8 +43,8 @@ def QmlirLowerToGpuKernels
     launches kernels directly, so the output holds kernels only.
 
     The kernel is named `<function>_matmul<i>` and takes, in this order,
-    the activations `memref<?xKxT>`, the codes, the scales, the zero points
-    if the scheme has them, and the output `memref<?xNxT>`. One thread
+    the activations `memref<?xKxT>`, the parts of the weights' storage (as
+    `qmlir.pack` takes them) and the output `memref<?xNxT>`. One thread
     computes one output element: thread `x` of block `(bx, by)` computes
     column `bx * blockSize + x` of row `by`, accumulating in f32 in k order
     with the shared decoding (`qmlir/Codegen/Decode.h`). The launch rule is

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures (once) and builds qmlir into ${QMLIR_BUILD_DIR:-build}.
+# Configures (once) and builds qmlir into ${QMLIR_BUILD_DIR:-build}: every
+# target, or the targets given as arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${QMLIR_BUILD_DIR:-build}
@@ -12,5 +13,5 @@ if [ ! -f "$build/build.ninja" ]; then
     -DLLVM_USE_LINKER=lld -DMLIR_LINK_MLIR_DYLIB=ON >/dev/null
 fi
 start=$(date +%s)
-ninja -C "$build" -j"${QMLIR_JOBS:-2}"
+ninja -C "$build" -j"${QMLIR_JOBS:-2}" "$@"
 echo "build: done in $(( $(date +%s) - start )) s"

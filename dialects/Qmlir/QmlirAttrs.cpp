@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -18,54 +19,6 @@ using namespace qmlir;
 //===----------------------------------------------------------------------===//
 // Custom assembly directives
 //===----------------------------------------------------------------------===//
-
-/// Parses an element format such as `i4` (signed) or `u8` (unsigned).
-static ParseResult parseElementFormat(AsmParser &parser,
-                                      ElementKind &kind, unsigned &bits) {
-  SMLoc loc = parser.getCurrentLocation();
-  StringRef keyword;
-  if (failed(parser.parseKeyword(&keyword)))
-    return failure();
-  unsigned width = 0;
-  if (keyword.size() < 2 || (keyword[0] != 'i' && keyword[0] != 'u') ||
-      keyword.drop_front().getAsInteger(10, width))
-    return parser.emitError(loc, "expected an element format such as 'i4' "
-                                 "(signed) or 'u4' (unsigned), got '")
-           << keyword << "'";
-  kind = keyword[0] == 'i' ? ElementKind::SignedInt : ElementKind::UnsignedInt;
-  bits = width;
-  return success();
-}
-
-static void printElementFormat(AsmPrinter &printer, ElementKind kind,
-                               unsigned bits) {
-  printer << (kind == ElementKind::SignedInt ? "i" : "u") << bits;
-}
-
-/// Parses a group size: a positive integer or `channel`.
-static ParseResult parseGroupSize(AsmParser &parser,
-                                  int64_t &groupSize) {
-  if (succeeded(parser.parseOptionalKeyword("channel"))) {
-    groupSize = core::kPerChannel;
-    return success();
-  }
-  int64_t value = 0;
-  SMLoc loc = parser.getCurrentLocation();
-  if (failed(parser.parseInteger(value)))
-    return failure();
-  if (value <= 0)
-    return parser.emitError(loc, "group size must be positive or 'channel', got ")
-           << value;
-  groupSize = value;
-  return success();
-}
-
-static void printGroupSize(AsmPrinter &printer, int64_t groupSize) {
-  if (groupSize == core::kPerChannel)
-    printer << "channel";
-  else
-    printer << groupSize;
-}
 
 static ParseResult parseShape(AsmParser &parser,
                               SmallVector<int64_t> &shape) {
@@ -123,6 +76,59 @@ void QmlirDialect::registerTypes() {
 // SchemeAttr
 //===----------------------------------------------------------------------===//
 
+// The scheme's text is parsed by the core library: the tokens of the
+// attribute body are reassembled and handed to core::Scheme::parse, so the
+// IR, the runtime's manifests and the command-line tools share one grammar.
+Attribute SchemeAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (failed(parser.parseLess()))
+    return {};
+  std::string text = "#qmlir.scheme<";
+  while (failed(parser.parseOptionalGreater())) {
+    StringRef keyword;
+    int64_t integer;
+    if (succeeded(parser.parseOptionalKeyword(&keyword)))
+      text += " " + keyword.str();
+    else if (succeeded(parser.parseOptionalStar()))
+      text += "*";
+    else if (succeeded(parser.parseOptionalComma()))
+      text += ",";
+    else if (succeeded(parser.parseOptionalEqual()))
+      text += " =";
+    else if (succeeded(parser.parseOptionalLSquare()))
+      text += " [";
+    else if (succeeded(parser.parseOptionalRSquare()))
+      text += "]";
+    else if (parser.parseOptionalInteger(integer).has_value())
+      text += " " + std::to_string(integer);
+    else {
+      parser.emitError(parser.getCurrentLocation(),
+                       "unexpected token in #qmlir.scheme");
+      return {};
+    }
+  }
+  text += ">";
+  std::string error;
+  std::optional<core::Scheme> scheme = core::Scheme::parse(text, &error);
+  if (!scheme) {
+    // The offset is into the reassembled text; the diagnostic's location
+    // already points at the attribute.
+    StringRef message(error);
+    if (size_t at = message.rfind(" (at offset "); at != StringRef::npos)
+      message = message.take_front(at);
+    parser.emitError(loc, "invalid #qmlir.scheme: ") << message;
+    return {};
+  }
+  return fromCore(parser.getContext(), *scheme);
+}
+
+void SchemeAttr::print(AsmPrinter &printer) const {
+  std::string text = toCore().str();
+  StringRef body(text);
+  body.consume_front("#qmlir.scheme");
+  printer << body;
+}
+
 static std::optional<core::ScaleType> toCoreScaleType(Type type) {
   if (type.isF16())
     return core::ScaleType::F16;
@@ -130,6 +136,10 @@ static std::optional<core::ScaleType> toCoreScaleType(Type type) {
     return core::ScaleType::BF16;
   if (type.isF32())
     return core::ScaleType::F32;
+  if (isa<Float8E8M0FNUType>(type))
+    return core::ScaleType::E8M0;
+  if (isa<Float8E4M3FNType>(type))
+    return core::ScaleType::F8E4M3;
   return std::nullopt;
 }
 
@@ -142,65 +152,78 @@ static Type fromCoreScaleType(MLIRContext *context, core::ScaleType type) {
     return builder.getBF16Type();
   case core::ScaleType::F32:
     return builder.getF32Type();
+  case core::ScaleType::E8M0:
+    return Float8E8M0FNUType::get(context);
+  case core::ScaleType::F8E4M3:
+    return Float8E4M3FNType::get(context);
   }
   llvm_unreachable("unknown scale type");
 }
 
+// The dialect's enums mirror the core's, value for value.
+static_assert(static_cast<int>(ElementKind::Ternary) ==
+              static_cast<int>(core::ElementKind::Ternary));
+static_assert(static_cast<int>(FloatFormat::E5M2) ==
+              static_cast<int>(core::FloatFormat::E5M2));
+static_assert(static_cast<int>(ZeroKind::Float) ==
+              static_cast<int>(core::ZeroKind::Float));
+static_assert(static_cast<int>(CodebookScope::Group) ==
+              static_cast<int>(core::CodebookScope::Group));
+
 static core::Scheme makeCoreScheme(ElementKind kind, unsigned bits,
+                                   FloatFormat floatFormat,
+                                   ArrayRef<unsigned> mixedBits,
                                    int64_t groupSize, core::ScaleType scale,
-                                   ZeroKind zero) {
+                                   ZeroKind zero, CodebookScope codebook,
+                                   bool actOrder) {
   core::Scheme scheme;
-  scheme.kind = kind == ElementKind::SignedInt ? core::ElementKind::SignedInt
-                                               : core::ElementKind::UnsignedInt;
+  scheme.kind = static_cast<core::ElementKind>(kind);
   scheme.bits = bits;
+  scheme.floatFormat = static_cast<core::FloatFormat>(floatFormat);
+  scheme.mixedBits.assign(mixedBits.begin(), mixedBits.end());
   scheme.groupSize = groupSize;
   scheme.scaleType = scale;
-  switch (zero) {
-  case ZeroKind::None:
-    scheme.zero = core::ZeroKind::None;
-    break;
-  case ZeroKind::Int:
-    scheme.zero = core::ZeroKind::Int;
-    break;
-  case ZeroKind::Float:
-    scheme.zero = core::ZeroKind::Float;
-    break;
-  }
+  scheme.zero = static_cast<core::ZeroKind>(zero);
+  scheme.codebook = static_cast<core::CodebookScope>(codebook);
+  scheme.actOrder = actOrder;
   return scheme;
 }
 
 LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  ElementKind kind, unsigned bits,
+                                 FloatFormat floatFormat,
+                                 ArrayRef<unsigned> mixedBits,
                                  int64_t groupSize, Type scaleType,
-                                 ZeroKind zero) {
+                                 ZeroKind zero, CodebookScope codebook,
+                                 bool actOrder) {
   std::optional<core::ScaleType> scale = toCoreScaleType(scaleType);
   if (!scale)
-    return emitError() << "scale type must be f16, bf16 or f32, got "
+    return emitError() << "scale type must be f16, bf16, f32, f8E8M0FNU or "
+                          "f8E4M3FN, got "
                        << scaleType;
   std::string problem =
-      makeCoreScheme(kind, bits, groupSize, *scale, zero).validate();
+      makeCoreScheme(kind, bits, floatFormat, mixedBits, groupSize, *scale,
+                     zero, codebook, actOrder)
+          .validate();
   if (!problem.empty())
     return emitError() << problem;
   return success();
 }
 
 core::Scheme SchemeAttr::toCore() const {
-  return makeCoreScheme(getKind(), getBits(), getGroupSize(),
-                        *toCoreScaleType(getScaleType()), getZero());
+  return makeCoreScheme(getKind(), getBits(), getFloatFormat(), getMixedBits(),
+                        getGroupSize(), *toCoreScaleType(getScaleType()),
+                        getZero(), getCodebook(), getActOrder());
 }
 
 SchemeAttr SchemeAttr::fromCore(MLIRContext *context,
                                 const core::Scheme &scheme) {
-  ZeroKind zero = ZeroKind::None;
-  if (scheme.zero == core::ZeroKind::Int)
-    zero = ZeroKind::Int;
-  else if (scheme.zero == core::ZeroKind::Float)
-    zero = ZeroKind::Float;
-  return SchemeAttr::get(context,
-                         scheme.isSigned() ? ElementKind::SignedInt
-                                           : ElementKind::UnsignedInt,
-                         scheme.bits, scheme.groupSize,
-                         fromCoreScaleType(context, scheme.scaleType), zero);
+  return SchemeAttr::get(
+      context, static_cast<ElementKind>(scheme.kind), scheme.bits,
+      static_cast<FloatFormat>(scheme.floatFormat), scheme.mixedBits,
+      scheme.groupSize, fromCoreScaleType(context, scheme.scaleType),
+      static_cast<ZeroKind>(scheme.zero),
+      static_cast<CodebookScope>(scheme.codebook), scheme.actOrder);
 }
 
 //===----------------------------------------------------------------------===//
@@ -218,28 +241,37 @@ LogicalResult QTensorType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-RankedTensorType QTensorType::getCodesType() const {
-  auto i32 = IntegerType::get(getContext(), 32);
-  return RankedTensorType::get(
-      {getRows(), core::packedWords(getCols(), getScheme().getBits())}, i32);
+SmallVector<core::Part> QTensorType::getParts() const {
+  std::vector<core::Part> parts =
+      getScheme().toCore().parts(getRows(), getCols());
+  return SmallVector<core::Part>(parts.begin(), parts.end());
 }
 
-RankedTensorType QTensorType::getScalesType() const {
-  return RankedTensorType::get({getRows(), getGroupsPerRow()},
-                               getScheme().getScaleType());
+/// The MLIR type of a part's element type name (core::Part::element).
+static Type partElementType(MLIRContext *context, StringRef name) {
+  Builder builder(context);
+  return llvm::StringSwitch<Type>(name)
+      .Case("i32", builder.getI32Type())
+      .Case("f16", builder.getF16Type())
+      .Case("bf16", builder.getBF16Type())
+      .Case("f32", builder.getF32Type())
+      .Case("f8E8M0FNU", Float8E8M0FNUType::get(context))
+      .Case("f8E4M3FN", Float8E4M3FNType::get(context))
+      .Default(Type());
 }
 
-RankedTensorType QTensorType::getZerosType() const {
-  switch (getScheme().getZero()) {
-  case ZeroKind::None:
-    return {};
-  case ZeroKind::Int:
-    return RankedTensorType::get(
-        {getRows(),
-         core::packedWords(getGroupsPerRow(), getScheme().getBits())},
-        IntegerType::get(getContext(), 32));
-  case ZeroKind::Float:
-    return getScalesType();
-  }
-  llvm_unreachable("unknown zero kind");
+SmallVector<Type> QTensorType::getPartTypes() const {
+  SmallVector<Type> types;
+  for (const core::Part &part : getParts())
+    types.push_back(RankedTensorType::get(
+        {part.rows, part.cols}, partElementType(getContext(), part.element)));
+  return types;
+}
+
+std::optional<unsigned> QTensorType::getPartIndex(StringRef name) const {
+  SmallVector<core::Part> parts = getParts();
+  for (auto [index, part] : llvm::enumerate(parts))
+    if (part.name == name)
+      return index;
+  return std::nullopt;
 }

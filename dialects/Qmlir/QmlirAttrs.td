@@ -9,7 +9,23 @@ include "mlir/IR/EnumAttr.td"
 
 def Qmlir_ElementKind : I32EnumAttr<"ElementKind", "kind of the stored codes", [
     I32EnumAttrCase<"SignedInt", 0, "signed">,
-    I32EnumAttrCase<"UnsignedInt", 1, "unsigned">
+    I32EnumAttrCase<"UnsignedInt", 1, "unsigned">,
+    I32EnumAttrCase<"Float", 2, "float">,
+    I32EnumAttrCase<"NormalFloat", 3, "normal_float">,
+    I32EnumAttrCase<"Codebook", 4, "codebook">,
+    I32EnumAttrCase<"BinaryCoded", 5, "binary_coded">,
+    I32EnumAttrCase<"Ternary", 6, "ternary">
+  ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::qmlir";
+}
+
+def Qmlir_FloatFormat : I32EnumAttr<"FloatFormat", "small float format", [
+    I32EnumAttrCase<"E2M1", 0, "e2m1">,
+    I32EnumAttrCase<"E2M3", 1, "e2m3">,
+    I32EnumAttrCase<"E3M2", 2, "e3m2">,
+    I32EnumAttrCase<"E4M3", 3, "e4m3">,
+    I32EnumAttrCase<"E5M2", 4, "e5m2">
   ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::qmlir";
@@ -24,48 +40,70 @@ def Qmlir_ZeroKind : I32EnumAttr<"ZeroKind", "kind of zero point", [
   let cppNamespace = "::qmlir";
 }
 
+def Qmlir_CodebookScope : I32EnumAttr<"CodebookScope", "what a codebook covers", [
+    I32EnumAttrCase<"Tensor", 0, "tensor">,
+    I32EnumAttrCase<"Group", 1, "group">
+  ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::qmlir";
+}
+
 def Qmlir_SchemeAttr : AttrDef<Qmlir_Dialect, "Scheme"> {
   let mnemonic = "scheme";
   let summary = "How a float weight matrix is stored in a low-bit format";
   let description = [{
     Describes the encoding of a logical `[N, K]` weight matrix (N output
-    channels, K the reduction dimension):
+    channels, K the reduction dimension). The syntax, the rules and the
+    storage are those of the MLIR-free core library (`qmlir::core::Scheme`,
+    `include/qmlir/Core/Format.h`), which parses this attribute's text, so
+    the compiler, the runtime and the reference agree by construction.
 
-    - the element format: `iB` for signed two's-complement codes of B bits,
-      `uB` for unsigned ones, B in [2, 8];
-    - `group`: how many consecutive elements along K share one scale (and
-      zero point); `channel` means one group per row;
-    - `scale`: the storage type of the scales, `f16`, `bf16` or `f32`;
-    - `zero`: `none` (the default, may be omitted), `int` (an integer code of
-      the same format per group, `w = (q - z) * s`) or `float` (a float of the
-      scale type per group, `w = (q - z) * s` with z not rounded).
+    `#qmlir.scheme<FORMAT [, bits = [..]], group = G|channel|tensor
+    [, scale = TYPE] [, zero = none|int|float] [, codebook = tensor|group]
+    [, act_order]>`
 
-    Storage of a `!qmlir.qtensor` with this scheme: codes as
-    `tensor<N x ceil(K * B / 32) x i32>` (each row a little-endian bit stream,
-    code j at bits [j * B, (j + 1) * B)), scales as `tensor<N x G x scale>`
-    with G = K / group, integer zeros packed like codes as
-    `tensor<N x ceil(G * B / 32) x i32>`, float zeros as
-    `tensor<N x G x scale>`.
+    - FORMAT: `iB` / `uB` (signed / unsigned integer codes, B in 1..8;
+      `w = (q - z) * s`), `i*` / `u*` with `bits = [..]` (a bit-width per
+      group), `f4e2m1`, `f6e2m3`, `f6e3m2`, `f8e4m3`, `f8e5m2` (OCP small
+      floats; `w = decode(q) * s`), `nf4` (NormalFloat-4), `lutB` (indices
+      into a codebook of 2^B values of the scale type; `w = codebook[q]`),
+      `bcqB` (B binary planes; `w = sum_i a_i * (+-1)`), `ternary`
+      (`w = t * s`, t in {-1, 0, 1}, packed in base 3); aliases `mxfp4`
+      (`f4e2m1, group = 32, scale = e8m0`) and `nvfp4`
+      (`f4e2m1, group = 16, scale = f8e4m3`).
+    - `group`: elements along K sharing a scale; `channel` is one group per
+      row, `tensor` one scale for the whole matrix.
+    - `scale`: `f16`, `bf16`, `f32`, `e8m0` or `f8e4m3` (the last two for
+      small floats and nf4); for `lutB` the codebook's element type.
+    - `zero`: `none` (default), `int` or `float` (integers; `float` for bcq).
+    - `act_order`: GPTQ's act-order; column k belongs to group `g_idx[k]`,
+      a runtime operand.
+
+    The storage of a `!qmlir.qtensor` with this scheme is the list of parts
+    `qmlir::core::Scheme::parts` gives (codes, then as the scheme has them
+    scales, zeros, codebook, g_idx), each a 2-D tensor; Format.h documents
+    every bit layout.
 
     Example:
 
     ```mlir
     #qmlir.scheme<i4, group = 128, scale = f16, zero = int>
-    #qmlir.scheme<u8, group = channel, scale = f32>
+    #qmlir.scheme<f4e2m1, group = 32, scale = e8m0>
+    #qmlir.scheme<u*, bits = [4, 2, 3, 4], group = 128, scale = f16>
     ```
   }];
   let parameters = (ins
     EnumParameter<Qmlir_ElementKind>:$kind,
     "unsigned":$bits,
+    EnumParameter<Qmlir_FloatFormat>:$floatFormat,
+    ArrayRefParameter<"unsigned">:$mixedBits,
     "int64_t":$groupSize,
     "::mlir::Type":$scaleType,
-    DefaultValuedParameter<"ZeroKind", "ZeroKind::None">:$zero
+    EnumParameter<Qmlir_ZeroKind>:$zero,
+    EnumParameter<Qmlir_CodebookScope>:$codebook,
+    "bool":$actOrder
   );
-  let assemblyFormat = [{
-    `<` custom<ElementFormat>($kind, $bits) `,` `group` `=`
-    custom<GroupSize>($groupSize) `,` `scale` `=` $scaleType
-    (`,` `zero` `=` $zero^)? `>`
-  }];
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// The same scheme as the MLIR-free core library describes it.
@@ -73,10 +111,15 @@ def Qmlir_SchemeAttr : AttrDef<Qmlir_Dialect, "Scheme"> {
     static SchemeAttr fromCore(::mlir::MLIRContext *context,
                                const ::qmlir::core::Scheme &scheme);
     bool isSigned() const { return getKind() == ElementKind::SignedInt; }
-    bool isPerChannel() const { return getGroupSize() == 0; }
-    /// Group size for rows of K elements.
+    bool isInteger() const {
+      return getKind() == ElementKind::SignedInt ||
+             getKind() == ElementKind::UnsignedInt;
+    }
+    bool isMixed() const { return !getMixedBits().empty(); }
+    bool isPerTensor() const { return getGroupSize() == -1; }
+    /// Group size for rows of K elements (K for channel and tensor).
     int64_t getGroupSizeFor(int64_t k) const {
-      return isPerChannel() ? k : getGroupSize();
+      return getGroupSize() > 0 ? getGroupSize() : k;
     }
     bool hasZero() const { return getZero() != ZeroKind::None; }
   }];

@@ -8,14 +8,12 @@
 using namespace mlir;
 using namespace qmlir;
 
-/// Checks that a part of a quantized matrix has the type its scheme requires.
-static LogicalResult verifyPartType(Operation *op, StringRef part, Type actual,
-                                    RankedTensorType expected,
-                                    QTensorType weights) {
-  if (actual == expected)
-    return success();
-  return op->emitOpError() << part << " must have type " << expected
-                           << " for " << weights << ", got " << actual;
+/// "codes, scales, zeros" for messages.
+static std::string partNames(ArrayRef<core::Part> parts) {
+  std::string names;
+  for (const core::Part &part : parts)
+    names += (names.empty() ? "" : ", ") + part.name;
+  return names;
 }
 
 //===----------------------------------------------------------------------===//
@@ -24,22 +22,26 @@ static LogicalResult verifyPartType(Operation *op, StringRef part, Type actual,
 
 LogicalResult PackOp::verify() {
   QTensorType weights = getResult().getType();
-  if (failed(verifyPartType(*this, "codes", getCodes().getType(),
-                            weights.getCodesType(), weights)) ||
-      failed(verifyPartType(*this, "scales", getScales().getType(),
-                            weights.getScalesType(), weights)))
-    return failure();
-  RankedTensorType zerosType = weights.getZerosType();
-  if (!zerosType && getZeros())
-    return emitOpError() << "has zero points but the scheme "
-                         << weights.getScheme() << " has none";
-  if (zerosType && !getZeros())
-    return emitOpError() << "needs zero points of type " << zerosType
-                         << " for the scheme " << weights.getScheme();
-  if (zerosType)
-    return verifyPartType(*this, "zeros", getZeros().getType(), zerosType,
-                          weights);
+  SmallVector<core::Part> parts = weights.getParts();
+  SmallVector<Type> expected = weights.getPartTypes();
+  if (getParts().size() != parts.size())
+    return emitOpError() << "takes " << parts.size() << " parts ("
+                         << partNames(parts) << ") for the scheme "
+                         << weights.getScheme() << ", got "
+                         << getParts().size();
+  for (auto [index, part] : llvm::enumerate(parts)) {
+    Type actual = getParts()[index].getType();
+    if (actual != expected[index])
+      return emitOpError() << part.name << " (part " << index
+                           << ") must have type " << expected[index]
+                           << " for " << weights << ", got " << actual;
+  }
   return success();
+}
+
+Value PackOp::getPart(StringRef name) {
+  std::optional<unsigned> index = getResult().getType().getPartIndex(name);
+  return index ? getParts()[*index] : Value();
 }
 
 //===----------------------------------------------------------------------===//
@@ -55,10 +57,7 @@ LogicalResult UnpackOp::inferReturnTypes(
   auto weights = dyn_cast<QTensorType>(operands[0].getType());
   if (!weights)
     return failure();
-  inferredReturnTypes.push_back(weights.getCodesType());
-  inferredReturnTypes.push_back(weights.getScalesType());
-  if (RankedTensorType zeros = weights.getZerosType())
-    inferredReturnTypes.push_back(zeros);
+  llvm::append_range(inferredReturnTypes, weights.getPartTypes());
   return success();
 }
 

@@ -9,14 +9,15 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Qmlir_ActivationTensor : TensorRankOf<[F16, BF16], [2]>;
 def Qmlir_FloatMatrix : TensorRankOf<[F16, BF16, F32], [2]>;
-def Qmlir_PartTensor : TensorRankOf<[I32, F16, BF16, F32], [2]>;
+def Qmlir_PartTensor : TensorRankOf<[I32, F16, BF16, F32, F8E8M0FNU, F8E4M3FN], [2]>;
 
 def Qmlir_PackOp : Qmlir_Op<"pack", [Pure]> {
   let summary = "Ties packed codes, scales and zero points to a scheme";
   let description = [{
-    Builds a quantized weight matrix from its parts, whose types must be the
-    ones the result's scheme prescribes (see `#qmlir.scheme`). `zeros` is
-    present if and only if the scheme has zero points.
+    Builds a quantized weight matrix from its parts, whose number, order and
+    types must be the ones the result's scheme prescribes: the codes, then as
+    the scheme has them the scales, the zero points, the codebook and the
+    act-order g_idx (see `#qmlir.scheme`).
 
     ```mlir
     %w = qmlir.pack %codes, %scales, %zeros
@@ -24,14 +25,14 @@ def Qmlir_PackOp : Qmlir_Op<"pack", [Pure]> {
         -> !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
     ```
   }];
-  let arguments = (ins
-    Qmlir_PartTensor:$codes,
-    Qmlir_PartTensor:$scales,
-    Optional<Qmlir_PartTensor>:$zeros
-  );
+  let arguments = (ins Variadic<Qmlir_PartTensor>:$parts);
   let results = (outs Qmlir_QTensorType:$result);
   let assemblyFormat = [{
-    $codes `,` $scales (`,` $zeros^)? attr-dict `:` functional-type(operands, results)
+    $parts attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The part called `name` ("codes", "scales", ...), or null.
+    ::mlir::Value getPart(::llvm::StringRef name);
   }];
   let hasVerifier = 1;
 }
@@ -40,8 +41,9 @@ def Qmlir_UnpackOp : Qmlir_Op<"unpack", [Pure,
     DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
   let summary = "Takes a quantized weight matrix apart";
   let description = [{
-    Returns the packed codes, the scales and, if the scheme has them, the zero
-    points of a quantized weight matrix; their types follow from its type.
+    Returns the parts of a quantized weight matrix (codes, then as the scheme
+    has them scales, zero points, codebook, g_idx); their types follow from
+    its type.
 
     ```mlir
     %codes, %scales = qmlir.unpack %w
@@ -49,11 +51,7 @@ def Qmlir_UnpackOp : Qmlir_Op<"unpack", [Pure,
     ```
   }];
   let arguments = (ins Qmlir_QTensorType:$weights);
-  let results = (outs
-    RankedTensorOf<[I32]>:$codes,
-    Qmlir_PartTensor:$scales,
-    Optional<Qmlir_PartTensor>:$zeros
-  );
+  let results = (outs Variadic<Qmlir_PartTensor>:$parts);
   let assemblyFormat = "$weights attr-dict `:` qualified(type($weights))";
 }
 

@@ -10,10 +10,11 @@ def Qmlir_QTensorType : TypeDef<Qmlir_Dialect, "QTensor"> {
   let summary = "A quantized weight matrix: packed codes, scales and zeros";
   let description = [{
     A logical `[N, K]` float matrix stored as described by its scheme. The
-    value stands for the packed codes, the scales and (if the scheme has
-    them) the zero points together; `qmlir.pack` builds one from its parts
-    and `qmlir.unpack` takes it apart. The shapes of the parts follow from
-    N, K and the scheme (see `#qmlir.scheme`).
+    value stands for all the parts of its storage together (the packed
+    codes and, as the scheme has them, scales, zero points, a codebook and
+    act-order's g_idx); `qmlir.pack` builds one from its parts and
+    `qmlir.unpack` takes it apart. The parts' names and types follow from
+    N, K and the scheme (`qmlir::core::Scheme::parts`).
 
     Example:
 
@@ -34,11 +35,11 @@ def Qmlir_QTensorType : TypeDef<Qmlir_Dialect, "QTensor"> {
     int64_t getGroupsPerRow() const {
       return getCols() / getScheme().getGroupSizeFor(getCols());
     }
-    /// Types of the parts, as `qmlir.pack` takes them.
-    ::mlir::RankedTensorType getCodesType() const;
-    ::mlir::RankedTensorType getScalesType() const;
-    /// Null if the scheme has no zero points.
-    ::mlir::RankedTensorType getZerosType() const;
+    /// The storage parts, in `qmlir.pack` operand order.
+    ::llvm::SmallVector<::qmlir::core::Part> getParts() const;
+    ::llvm::SmallVector<::mlir::Type> getPartTypes() const;
+    /// The index of part `name` ("codes", "scales", ...), if present.
+    ::std::optional<unsigned> getPartIndex(::llvm::StringRef name) const;
   }];
 }
 

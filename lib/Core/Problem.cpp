@@ -9,10 +9,101 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <limits>
 #include <random>
 
 using namespace qmlir::core;
+
+namespace {
+
+std::string hex(uint32_t value) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "%08x", value);
+  return buffer;
+}
+
+/// Standard normal samples by Marsaglia and Tsang's ziggurat in Doornik's
+/// ZIGNOR form (128 blocks; a sign-symmetric uniform and an independent block
+/// index from each 64-bit draw). Several times faster than
+/// std::normal_distribution, whose algorithm also differs between standard
+/// libraries; this one depends only on the engine and on <cmath>.
+class NormalSampler {
+public:
+  explicit NormalSampler(std::mt19937_64 &rng) : rng(rng) {
+    static const Tables tables;
+    x = tables.x;
+    ratio = tables.ratio;
+  }
+
+  double operator()() {
+    while (true) {
+      const uint64_t bits = rng();
+      const double u = double(bits >> 11) * 0x1p-52 - 1.0; // [-1, 1)
+      const unsigned i = unsigned(bits & (kBlocks - 1));
+      // The rectangular part of block i: accepted outright (~99%).
+      if (std::fabs(u) < ratio[i])
+        return u * x[i];
+      // Block 0's remainder is the tail beyond R.
+      if (i == 0)
+        return tail(u < 0);
+      // A wedge: accept under the density.
+      const double value = u * x[i];
+      const double f0 = std::exp(-0.5 * (x[i] * x[i] - value * value));
+      const double f1 = std::exp(-0.5 * (x[i + 1] * x[i + 1] - value * value));
+      if (f1 + uniform() * (f0 - f1) < 1.0)
+        return value;
+    }
+  }
+
+private:
+  static constexpr unsigned kBlocks = 128;
+  static constexpr double kR = 3.442619855899;      // start of the tail
+  static constexpr double kV = 9.91256303526217e-3; // area of each block
+
+  struct Tables {
+    double x[kBlocks + 1];
+    double ratio[kBlocks];
+    Tables() {
+      double f = std::exp(-0.5 * kR * kR);
+      x[0] = kV / f; // block 0: the base strip including the tail
+      x[1] = kR;
+      x[kBlocks] = 0;
+      for (unsigned i = 2; i < kBlocks; ++i) {
+        x[i] = std::sqrt(-2 * std::log(kV / x[i - 1] + f));
+        f = std::exp(-0.5 * x[i] * x[i]);
+      }
+      for (unsigned i = 0; i < kBlocks; ++i)
+        ratio[i] = x[i + 1] / x[i];
+    }
+  };
+
+  /// Uniform in (0, 1].
+  double uniform() { return double((rng() >> 11) + 1) * 0x1p-53; }
+
+  double tail(bool negative) {
+    double a, b;
+    do {
+      a = std::log(uniform()) / kR;
+      b = std::log(uniform());
+    } while (-2 * b < a * a);
+    return negative ? a - kR : kR - a;
+  }
+
+  std::mt19937_64 &rng;
+  const double *x;
+  const double *ratio;
+};
+
+/// Fills `out` with standard normal samples drawn from `rng`.
+void fillStandardNormal(std::mt19937_64 &rng, std::vector<float> &out) {
+  NormalSampler normal(rng);
+  for (float &w : out)
+    w = float(normal());
+}
+
+} // namespace
 
 std::string MatmulProblem::validate() const {
   if (m <= 0)
@@ -48,6 +139,14 @@ double qmlir::core::activationValue(uint16_t bits, FloatType type) {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace qmlir::core::detail {
+// Defined in Reference.cpp.
+void forEachDequantizedRow(
+    const QuantizedMatrix &matrix,
+    const std::function<void(int64_t, const float *)> &fn);
+double dotRow(const double *x, const double *w, int64_t k, double *absSum);
+} // namespace qmlir::core::detail
+
 MatmulData qmlir::core::makeMatmulData(const MatmulProblem &problem) {
   assert(problem.validate().empty() && "invalid matmul problem");
   const int64_t m = problem.m, n = problem.n, k = problem.k;
@@ -69,37 +168,46 @@ MatmulData qmlir::core::makeMatmulData(const MatmulProblem &problem) {
     x[i] = activationValue(bits, problem.activationType);
   }
 
-  std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> weights(size_t(n * k));
-  for (float &w : weights)
-    w = normal(rng);
+  fillStandardNormal(rng, weights);
   data.weights = quantize(weights.data(), n, k, problem.scheme);
+  weights = {};
 
-  std::vector<float> dequantized = dequantize(data.weights);
-  std::vector<double> w(dequantized.begin(), dequantized.end());
-  data.reference = referenceMatmul(x, w, m, n, k, Accumulation::F64);
-
+  // The reference and the magnitudes in one pass over the dequantized
+  // weights, one row at a time, with the k loop innermost and contiguous.
+  data.reference.assign(size_t(m * n), 0.0);
   data.absProducts.assign(size_t(m * n), 0.0);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 0;
-      for (int64_t l = 0; l < k; ++l)
-        sum += std::fabs(x[i * k + l] * w[j * k + l]);
-      data.absProducts[i * n + j] = sum;
-    }
+  std::vector<double> wRow(static_cast<size_t>(k));
+  detail::forEachDequantizedRow(data.weights, [&](int64_t j, const float *row) {
+    for (int64_t l = 0; l < k; ++l)
+      wRow[l] = row[l];
+    for (int64_t i = 0; i < m; ++i)
+      data.reference[i * n + j] = detail::dotRow(&x[i * k], wRow.data(), k,
+                                                 &data.absProducts[i * n + j]);
+  });
   return data;
 }
+
+namespace {
+/// One stored bit of a weight: word `word` of the codes, bit `bit`.
+struct CodeBit {
+  int64_t word;
+  unsigned bit;
+  std::string name; // which bit of the weight's code it is
+};
+} // namespace
 
 std::string qmlir::core::plantFault(MatmulData &data,
                                     const MatmulProblem &problem) {
   QuantizedMatrix &weights = data.weights;
+  const Scheme &scheme = weights.scheme;
   assert(weights.rows == problem.n && weights.cols == problem.k);
-  const int64_t row = problem.n / 2;
+  const int64_t row = problem.n / 2, k = problem.k;
 
   // The column the first output row weighs most, so the fault shows there.
   int64_t col = 0;
   double largest = -1;
-  for (int64_t l = 0; l < problem.k; ++l) {
+  for (int64_t l = 0; l < k; ++l) {
     double magnitude =
         std::fabs(activationValue(data.activations[l], problem.activationType));
     if (magnitude > largest) {
@@ -108,13 +216,64 @@ std::string qmlir::core::plantFault(MatmulData &data,
     }
   }
 
-  const unsigned bits = weights.scheme.bits;
-  uint32_t *codes = &weights.codes[row * weights.wordsPerRow()];
-  uint32_t before = extractCode(codes, col, bits);
-  uint32_t after = before ^ (uint32_t(1) << (bits - 1));
-  insertCode(codes, col, bits, after);
-  return "flipped bit " + std::to_string(bits - 1) + " of weight code (" +
-         std::to_string(row) + ", " + std::to_string(col) + "): " +
-         std::to_string(codeValue(before, weights.scheme)) + " -> " +
-         std::to_string(codeValue(after, weights.scheme));
+  // The bits that hold weight (row, col).
+  const int64_t rowWord = row * scheme.codeWordsPerRow(k);
+  std::vector<CodeBit> candidates;
+  switch (scheme.kind) {
+  case ElementKind::BinaryCoded: {
+    const int64_t planeWords = (k + 31) / 32;
+    for (unsigned plane = 0; plane < scheme.bits; ++plane)
+      candidates.push_back({rowWord + plane * planeWords + col / 32,
+                            unsigned(col % 32),
+                            "the sign bit of plane " + std::to_string(plane)});
+    break;
+  }
+  case ElementKind::Ternary:
+    for (unsigned bit = 0; bit < 32; ++bit)
+      candidates.push_back(
+          {rowWord + col / kTritsPerWord, bit,
+           "bit " + std::to_string(bit) + " of the base-3 word"});
+    break;
+  default: {
+    const int64_t offset = scheme.codeBitOffset(col, k);
+    const unsigned width = scheme.isInteger()
+                               ? scheme.bitsOfGroup(weights.groupOf(col))
+                               : scheme.bits;
+    for (unsigned b = 0; b < width; ++b)
+      candidates.push_back({rowWord + (offset + b) / 32,
+                            unsigned((offset + b) % 32),
+                            "bit " + std::to_string(b) + " of the " +
+                                std::to_string(width) + "-bit code"});
+    break;
+  }
+  }
+
+  // Of those, the flip that changes the weight most and keeps it finite.
+  const float before = weights.dequantized(row, col);
+  size_t chosen = 0;
+  double largestChange = -1;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    uint32_t &word = weights.codes[candidates[i].word];
+    word ^= uint32_t(1) << candidates[i].bit;
+    const float after = weights.dequantized(row, col);
+    word ^= uint32_t(1) << candidates[i].bit;
+    double change = std::fabs(double(after) - double(before));
+    if (std::isfinite(after) && change > largestChange) {
+      largestChange = change;
+      chosen = i;
+    }
+  }
+  const CodeBit flip = candidates[chosen];
+  const uint32_t wordBefore = weights.codes[flip.word];
+  weights.codes[flip.word] ^= uint32_t(1) << flip.bit;
+  const float after = weights.dequantized(row, col);
+
+  char values[96];
+  std::snprintf(values, sizeof(values), "%.6g -> %.6g", double(before),
+                double(after));
+  return "flipped " + flip.name + " of weight (" + std::to_string(row) + ", " +
+         std::to_string(col) + "): code word " +
+         std::to_string(flip.word - rowWord) + " of the row 0x" +
+         hex(wordBefore) + " -> 0x" + hex(weights.codes[flip.word]) +
+         ", value " + values;
 }

@@ -40,21 +40,14 @@ std::vector<ArgumentSpec>
 qmlir::runtime::matmulArguments(int64_t n, int64_t k, const Scheme &scheme,
                                 FloatType activation) {
   const std::string act = core::toString(activation);
-  const std::string scale = core::toString(scheme.scaleType);
-  const int64_t groups = scheme.groupsPerRow(k);
   const Dim m{true, 0};
   auto c = [](int64_t value) { return Dim{false, value}; };
 
+  // x, the weights' storage parts in the core's order, out.
   std::vector<ArgumentSpec> args;
   args.push_back({"x", act, {m, c(k)}});
-  args.push_back(
-      {"codes", "i32", {c(n), c(core::packedWords(k, scheme.bits))}});
-  args.push_back({"scales", scale, {c(n), c(groups)}});
-  if (scheme.zero == ZeroKind::Int)
-    args.push_back(
-        {"zeros", "i32", {c(n), c(core::packedWords(groups, scheme.bits))}});
-  else if (scheme.zero == ZeroKind::Float)
-    args.push_back({"zeros", scale, {c(n), c(groups)}});
+  for (const core::Part &part : scheme.parts(n, k))
+    args.push_back({part.name, part.element, {c(part.rows), c(part.cols)}});
   args.push_back({"out", act, {m, c(n)}});
   return args;
 }
@@ -447,13 +440,8 @@ private:
       actualNames.push_back(arg.name);
     const std::string argsPath = join(path, "arguments");
     if (expectedNames != actualNames) {
-      std::string zeros =
-          kernel.scheme.zero == ZeroKind::None
-              ? "no zero points"
-              : std::string(qmlir::core::toString(kernel.scheme.zero)) +
-                    " zero points";
-      fail(argsPath, "a matmul with " + kernel.schemeText + " (" + zeros +
-                         ") takes the arguments (" + list(expectedNames) +
+      fail(argsPath, "a matmul with " + kernel.schemeText +
+                         " takes the arguments (" + list(expectedNames) +
                          "), got (" + list(actualNames) + ")");
     }
     for (size_t i = 0; i < expected.size(); ++i) {

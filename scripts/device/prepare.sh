@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${QMLIR_BUILD_DIR:-build}
 pack=${1:-.device-pack}
-bash scripts/build.sh >/dev/null
+bash scripts/build.sh qmlir-compile qmlir-run >/dev/null
 
 rm -rf "$pack"
 mkdir -p "$pack/bin" "$pack/lib" "$pack/bundles" "$pack/broken"
@@ -54,4 +54,9 @@ compile ../broken/missing-kernel "${small[@]}"
 sed -i 's/"name": "layer_matmul0"/"name": "layer_matmul7"/' \
   "$pack/broken/missing-kernel/manifest.json"
 
-echo "prepare: packed $(ls "$pack/bundles" | wc -l) bundles into $pack ($(du -sh "$pack" | cut -f1))"
+# The format matrix (test/tools/qmlir-run/formats/matrix.txt): one bundle per
+# problem, named by its line number, for run-formats.sh.
+python3 scripts/device/compile-formats.py test/tools/qmlir-run/formats/matrix.txt \
+  "$pack" "$build/bin/qmlir-compile"
+
+echo "prepare: packed $(ls "$pack/bundles" | wc -l) bundles and $(ls -d "$pack"/formats/*/ | wc -l) format bundles into $pack ($(du -sh "$pack" | cut -f1))"

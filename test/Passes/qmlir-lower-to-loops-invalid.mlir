@@ -19,3 +19,16 @@ func.func @weights_returned(%c: tensor<8x8xi32>, %s: tensor<8x2xf16>) -> !w {
   // expected-error @+1 {{cannot lower 'func.return': its quantized operand must be built by qmlir.pack or qmlir.quantize in the same function}}
   return %w : !w
 }
+
+// -----
+
+// qmlir.quantize is lowered for integer codes of one width with per-group or
+// per-channel scales; other formats are quantized by the reference offline.
+
+!w = !qmlir.qtensor<8x64, #qmlir.scheme<nf4, group = 32, scale = f16>>
+func.func @quantize_nf4(%f: tensor<8x64xf32>) -> (tensor<8x8xi32>, tensor<8x2xf16>) {
+  // expected-error @+1 {{cannot lower 'qmlir.quantize' for #qmlir.scheme<nf4, group = 32, scale = f16>: only integer codes of one width with per-group or per-channel scales are lowered; quantize other formats offline (qmlir::core::quantize)}}
+  %w = qmlir.quantize %f : tensor<8x64xf32> -> !w
+  %c, %s = qmlir.unpack %w : !w
+  return %c, %s : tensor<8x8xi32>, tensor<8x2xf16>
+}

@@ -15,15 +15,22 @@
 // CHECK: %[[M:.*]] = memref.dim %[[XB]]
 // CHECK: %[[OUT:.*]] = memref.alloc(%[[M]]) : memref<?x8xbf16>
 // CHECK: %[[ACC:.*]] = memref.alloca(%[[M]]) : memref<?xf32>
+// The activations are transposed to [K, M] in f32 once.
+// CHECK: %[[XT:.*]] = memref.alloc(%[[M]]) : memref<64x?xf32>
+// CHECK: scf.for %[[R:.*]] =
+// CHECK: scf.for %[[C:.*]] =
+// CHECK: %[[XV:.*]] = memref.load %[[XB]][%[[R]], %[[C]]]
+// CHECK: %[[XF:.*]] = arith.extf %[[XV]] : bf16 to f32
+// CHECK: memref.store %[[XF]], %[[XT]][%[[C]], %[[R]]]
 // CHECK: scf.for %[[N:.*]] =
 // CHECK: scf.for %[[K:.*]] =
+// CHECK: %[[G:.*]] = arith.divui %[[K]], %c32 : index
 // CHECK: %[[LOW:.*]] = memref.load %[[CODES]][%[[N]], %{{.*}}] : memref<8x6xi32>
 // CHECK: %[[NEXT:.*]] = arith.minui %{{.*}}, %c5 : index
 // CHECK: memref.load %[[CODES]][%[[N]], %[[NEXT]]]
 // CHECK: %[[STRADDLES:.*]] = arith.cmpi ugt, %{{.*}}, %c32_i32 : i32
 // CHECK: arith.select %[[STRADDLES]]
 // CHECK: %[[Q:.*]] = arith.andi %{{.*}}, %c7_i32 : i32
-// CHECK: %[[G:.*]] = arith.divui %[[K]], %c32 : index
 // CHECK: %[[SCALE:.*]] = memref.load %[[SCALES]][%[[N]], %[[G]]]
 // CHECK: %[[SCALEF:.*]] = arith.extf %[[SCALE]] : bf16 to f32
 // CHECK: memref.load %[[ZEROS]]
@@ -32,9 +39,8 @@
 // CHECK: %[[DIFFF:.*]] = arith.sitofp %[[DIFF]] : i32 to f32
 // CHECK: %[[W:.*]] = arith.mulf %[[DIFFF]], %[[SCALEF]] : f32
 // CHECK: scf.for %[[ROW:.*]] =
-// CHECK: %[[XV:.*]] = memref.load %[[XB]][%[[ROW]], %[[K]]]
-// CHECK: %[[XF:.*]] = arith.extf %[[XV]] : bf16 to f32
-// CHECK: %[[PROD:.*]] = arith.mulf %[[XF]], %[[W]] : f32
+// CHECK: %[[X:.*]] = memref.load %[[XT]][%[[K]], %[[ROW]]] : memref<64x?xf32>
+// CHECK: %[[PROD:.*]] = arith.mulf %[[X]], %[[W]] : f32
 // CHECK: arith.addf %{{.*}}, %[[PROD]] : f32
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
 // CHECK: %[[RES:.*]] = bufferization.to_tensor %[[OUT]] restrict writable

@@ -319,6 +319,49 @@ TEST_F(RuntimeTest, FloatZerosAndPerChannelSchemesOpen) {
   openValid();
 }
 
+// The arguments follow the scheme's storage parts, whatever the format:
+// shapes written out by hand from the layouts in Format.h.
+TEST_F(RuntimeTest, EveryFormatsPartsAreAccepted) {
+  json &k = manifest["kernels"][1];
+  struct Case {
+    const char *scheme;
+    std::vector<json> parts;
+  };
+  std::vector<Case> cases = {
+      // MXFP4: 4-bit codes (64 words of 512 x 4 bits), one e8m0 scale per 32.
+      {"#qmlir.scheme<mxfp4>",
+       {argument("codes", "i32", 128, 64),
+        argument("scales", "f8E8M0FNU", 128, 16)}},
+      // lut3 with a codebook per group of 64: 8 groups x 8 entries.
+      {"#qmlir.scheme<lut3, group = 64, scale = f16, codebook = group>",
+       {argument("codes", "i32", 128, 48),
+        argument("codebook", "f16", 128, 64)}},
+      // bcq2: two planes of 16 words; two alphas per group of 128.
+      {"#qmlir.scheme<bcq2, group = 128, scale = f16>",
+       {argument("codes", "i32", 128, 32), argument("scales", "f16", 128, 8)}},
+      // ternary: 20 trits per word, ceil(512 / 20) = 26 words.
+      {"#qmlir.scheme<ternary, group = channel, scale = bf16>",
+       {argument("codes", "i32", 128, 26), argument("scales", "bf16", 128, 1)}},
+      // act-order adds g_idx, one group per column.
+      {"#qmlir.scheme<u4, group = 128, scale = f16, zero = int, act_order>",
+       {argument("codes", "i32", 128, 64), argument("scales", "f16", 128, 4),
+        argument("zeros", "i32", 128, 1), argument("g_idx", "i32", 1, 512)}},
+  };
+  for (const Case &c : cases) {
+    k["scheme"] = c.scheme;
+    k["activation"] = "bf16";
+    json arguments = json::array({argument("x", "bf16", "M", 512)});
+    for (const json &part : c.parts)
+      arguments.push_back(part);
+    arguments.push_back(argument("out", "bf16", "M", 128));
+    k["arguments"] = arguments;
+    writeBundle();
+    EXPECT_EQ(open(), QMLIR_SUCCESS) << c.scheme << ": " << qmlir_last_error();
+    qmlir_bundle_close(bundle);
+    bundle = nullptr;
+  }
+}
+
 TEST_F(RuntimeTest, UnknownFieldsAreIgnored) {
   manifest["comment"] = "written by hand";
   manifest["modules"][0]["compiler"] = {{"ptxas", "13.0"}};

@@ -1,7 +1,8 @@
 //===- FormatTest.cpp - Tests of the MLIR-free format library -------------===//
 //
-// Schemes and their textual form, packed codes and 16-bit floats, checked
-// against hand-written bit patterns and independent formulas.
+// Schemes, their textual form, validation and storage parts, packed codes
+// and 16-bit floats, checked against hand-written bit patterns and
+// independent formulas. Small floats and scale types: FloatFormatTest.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,8 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <ostream>
 #include <random>
@@ -49,8 +52,8 @@ TEST(HalfTest, KnownPatterns) {
   EXPECT_EQ(floatToHalf(0.5f), 0x3800);
   EXPECT_EQ(floatToHalf(-2.5f), 0xC100);
   EXPECT_EQ(floatToHalf(65504.0f), 0x7BFF);
-  EXPECT_EQ(floatToHalf(0x1p-14f), 0x0400); // smallest normal
-  EXPECT_EQ(floatToHalf(0x1p-24f), 0x0001); // smallest subnormal
+  EXPECT_EQ(floatToHalf(0x1p-14f), 0x0400);   // smallest normal
+  EXPECT_EQ(floatToHalf(0x1p-24f), 0x0001);   // smallest subnormal
   EXPECT_EQ(floatToHalf(0x3FFp-24f), 0x03FF); // largest subnormal
   EXPECT_EQ(floatToHalf(std::numeric_limits<float>::infinity()), 0x7C00);
   EXPECT_EQ(floatToHalf(-std::numeric_limits<float>::infinity()), 0xFC00);
@@ -72,12 +75,12 @@ TEST(HalfTest, OverflowAndUnderflow) {
   EXPECT_EQ(floatToHalf(-65520.0f), 0xFC00);
   EXPECT_EQ(floatToHalf(1e10f), 0x7C00);
   EXPECT_EQ(floatToHalf(std::numeric_limits<float>::max()), 0x7C00);
-  EXPECT_EQ(floatToHalf(0x1p-25f), 0x0000);            // half of 2^-24: even
-  EXPECT_EQ(floatToHalf(0x1.000002p-25f), 0x0001);     // just above half
-  EXPECT_EQ(floatToHalf(-0x1p-26f), 0x8000);           // keeps the sign
-  EXPECT_EQ(floatToHalf(0x1.8p-24f), 0x0002);          // 1.5 ulp: to even 2
-  EXPECT_EQ(floatToHalf(0x1p-149f), 0x0000);           // f32 subnormal
-  EXPECT_EQ(floatToHalf(0x7FFp-25f), 0x0400); // rounds up into the normals
+  EXPECT_EQ(floatToHalf(0x1p-25f), 0x0000);        // half of 2^-24: even
+  EXPECT_EQ(floatToHalf(0x1.000002p-25f), 0x0001); // just above half
+  EXPECT_EQ(floatToHalf(-0x1p-26f), 0x8000);       // keeps the sign
+  EXPECT_EQ(floatToHalf(0x1.8p-24f), 0x0002);      // 1.5 ulp: to even 2
+  EXPECT_EQ(floatToHalf(0x1p-149f), 0x0000);       // f32 subnormal
+  EXPECT_EQ(floatToHalf(0x7FFp-25f), 0x0400);      // rounds up into the normals
 }
 
 TEST(HalfTest, TiesToEven) {
@@ -336,29 +339,123 @@ TEST(PackingTest, RandomRoundTrip) {
   }
 }
 
+TEST(PackingTest, ArbitraryBitOffsets) {
+  // Fields at any offset and of any width up to 32, as mixed widths need.
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    unsigned bits = 1 + rng() % 32;
+    int64_t offset = rng() % 200;
+    uint32_t value = rng();
+    uint32_t mask = bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1;
+    std::vector<uint32_t> row(8), original(8);
+    for (uint32_t &word : row)
+      word = rng();
+    original = row;
+    insertBits(row.data(), offset, bits, value);
+    ASSERT_EQ(extractBits(row.data(), offset, bits), value & mask);
+    // Every other stream bit is untouched; the field's bits are the value's.
+    for (int64_t bit = 0; bit < 256; ++bit) {
+      uint32_t now = (row[bit / 32] >> (bit % 32)) & 1;
+      uint32_t before = (original[bit / 32] >> (bit % 32)) & 1;
+      if (bit >= offset && bit < offset + bits) {
+        ASSERT_EQ(now, (value >> (bit - offset)) & 1) << bit;
+      } else {
+        ASSERT_EQ(now, before) << bit;
+      }
+    }
+  }
+  // A field ending exactly at a word's end does not touch the next word,
+  // which need not exist.
+  uint32_t word = 0;
+  insertBits(&word, 29, 3, 0b101);
+  EXPECT_EQ(word, 0xA0000000u);
+  EXPECT_EQ(extractBits(&word, 29, 3), 0b101u);
+  insertBits(&word, 0, 32, 0x12345678u);
+  EXPECT_EQ(extractBits(&word, 0, 32), 0x12345678u);
+}
+
 TEST(PackingTest, CodeValueSignExtension) {
-  Scheme s4{ElementKind::SignedInt, 4};
-  EXPECT_EQ(codeValue(0x7, s4), 7);
-  EXPECT_EQ(codeValue(0x8, s4), -8);
-  EXPECT_EQ(codeValue(0xF, s4), -1);
-  EXPECT_EQ(codeValue(0x0, s4), 0);
-  Scheme u4{ElementKind::UnsignedInt, 4};
-  EXPECT_EQ(codeValue(0xF, u4), 15);
-  EXPECT_EQ(codeValue(0x8, u4), 8);
-  Scheme s2{ElementKind::SignedInt, 2};
-  EXPECT_EQ(codeValue(2, s2), -2);
-  EXPECT_EQ(codeValue(3, s2), -1);
-  EXPECT_EQ(codeValue(1, s2), 1);
-  Scheme s8{ElementKind::SignedInt, 8};
-  EXPECT_EQ(codeValue(0x80, s8), -128);
-  EXPECT_EQ(codeValue(0x7F, s8), 127);
-  Scheme s3{ElementKind::SignedInt, 3};
-  EXPECT_EQ(codeValue(0b100, s3), -4);
-  EXPECT_EQ(codeValue(0xFFFFFFFCu, s3), -4); // high bits ignored
-  for (unsigned bits = kMinIntBits; bits <= kMaxIntBits; ++bits) {
-    Scheme s{ElementKind::SignedInt, bits};
-    for (int32_t v = s.minCode(); v <= s.maxCode(); ++v)
-      EXPECT_EQ(codeValue(uint32_t(v) & ((1u << bits) - 1), s), v);
+  EXPECT_EQ(codeValue(0x7, 4, true), 7);
+  EXPECT_EQ(codeValue(0x8, 4, true), -8);
+  EXPECT_EQ(codeValue(0xF, 4, true), -1);
+  EXPECT_EQ(codeValue(0x0, 4, true), 0);
+  EXPECT_EQ(codeValue(0xF, 4, false), 15);
+  EXPECT_EQ(codeValue(0x8, 4, false), 8);
+  EXPECT_EQ(codeValue(2, 2, true), -2);
+  EXPECT_EQ(codeValue(3, 2, true), -1);
+  EXPECT_EQ(codeValue(1, 2, true), 1);
+  EXPECT_EQ(codeValue(0x80, 8, true), -128);
+  EXPECT_EQ(codeValue(0x7F, 8, true), 127);
+  EXPECT_EQ(codeValue(0b100, 3, true), -4);
+  EXPECT_EQ(codeValue(0xFFFFFFFCu, 3, true), -4); // high bits ignored
+  // One bit: signed codes are -1 and 0, unsigned 0 and 1.
+  EXPECT_EQ(codeValue(1, 1, true), -1);
+  EXPECT_EQ(codeValue(0, 1, true), 0);
+  EXPECT_EQ(codeValue(1, 1, false), 1);
+  Scheme s4;
+  s4.bits = 4;
+  EXPECT_EQ(codeValue(0x9, s4), -7);
+  s4.kind = ElementKind::UnsignedInt;
+  EXPECT_EQ(codeValue(0x9, s4), 9);
+  for (bool isSigned : {true, false})
+    for (unsigned bits = kMinIntBits; bits <= kMaxIntBits; ++bits) {
+      Scheme s;
+      s.kind = isSigned ? ElementKind::SignedInt : ElementKind::UnsignedInt;
+      for (int32_t v = s.minCode(bits); v <= s.maxCode(bits); ++v)
+        EXPECT_EQ(codeValue(uint32_t(v) & ((1u << bits) - 1), bits, isSigned),
+                  v);
+    }
+}
+
+TEST(PackingTest, TritsInBase3) {
+  // Trit j of a word is digit j of its value in base 3, stored as t + 1.
+  uint32_t words[2] = {0, 0};
+  insertTrit(words, 0, 1);  // digit 2
+  insertTrit(words, 1, 0);  // digit 1: 3
+  insertTrit(words, 2, -1); // digit 0
+  insertTrit(words, 19, 1); // 2 * 3^19
+  EXPECT_EQ(words[0], 2u + 3u + 2u * 1162261467u);
+  EXPECT_EQ(words[1], 0u);
+  insertTrit(words, 20, 0); // word 1, digit 0
+  EXPECT_EQ(words[1], 1u);
+  EXPECT_EQ(extractTrit(words, 0), 1);
+  EXPECT_EQ(extractTrit(words, 1), 0);
+  EXPECT_EQ(extractTrit(words, 2), -1);
+  EXPECT_EQ(extractTrit(words, 3), -1); // zero digits are -1
+  EXPECT_EQ(extractTrit(words, 19), 1);
+  EXPECT_EQ(extractTrit(words, 20), 0);
+  // The largest word, all trits 1, still fits: 3^20 - 1.
+  uint32_t full = 0;
+  for (int j = 0; j < kTritsPerWord; ++j)
+    insertTrit(&full, j, 1);
+  EXPECT_EQ(full, 3486784400u);
+
+  std::mt19937 rng(11);
+  for (int64_t count : {1, 19, 20, 21, 64, 100}) {
+    std::vector<int32_t> trits(count);
+    for (int32_t &t : trits)
+      t = int32_t(rng() % 3) - 1;
+    std::vector<uint32_t> row((count + kTritsPerWord - 1) / kTritsPerWord, 0);
+    for (int64_t i = 0; i < count; ++i)
+      insertTrit(row.data(), i, trits[i]);
+    // Overwriting in reverse order changes nothing else.
+    for (int64_t i = count - 1; i >= 0; --i)
+      insertTrit(row.data(), i, trits[i]);
+    for (int64_t i = 0; i < count; ++i)
+      ASSERT_EQ(extractTrit(row.data(), i), trits[i]) << i;
+    // Independent check: the words' base-3 digits.
+    for (int64_t i = 0; i < count; ++i) {
+      uint64_t word = row[i / kTritsPerWord];
+      for (int64_t j = 0; j < i % kTritsPerWord; ++j)
+        word /= 3;
+      ASSERT_EQ(int32_t(word % 3) - 1, trits[i]);
+    }
+    // Unused digits of the last word stay zero.
+    uint64_t last = row.back();
+    int64_t used = count - (int64_t(row.size()) - 1) * kTritsPerWord;
+    for (int64_t j = 0; j < used; ++j)
+      last /= 3;
+    EXPECT_EQ(last, 0u);
   }
 }
 
@@ -366,20 +463,39 @@ TEST(PackingTest, CodeValueSignExtension) {
 // Schemes
 //===----------------------------------------------------------------------===//
 
+Scheme parseOrDie(const std::string &text) {
+  std::string error;
+  std::optional<Scheme> scheme = Scheme::parse(text, &error);
+  EXPECT_TRUE(scheme) << text << ": " << error;
+  return scheme.value_or(Scheme());
+}
+
+Scheme intScheme(bool isSigned, unsigned bits, int64_t group,
+                 ScaleType scale = ScaleType::F16,
+                 ZeroKind zero = ZeroKind::None) {
+  Scheme s;
+  s.kind = isSigned ? ElementKind::SignedInt : ElementKind::UnsignedInt;
+  s.bits = bits;
+  s.groupSize = group;
+  s.scaleType = scale;
+  s.zero = zero;
+  return s;
+}
+
 TEST(SchemeTest, CodeRanges) {
-  Scheme s{ElementKind::SignedInt, 2};
+  Scheme s = intScheme(true, 2, 128);
   EXPECT_EQ(s.minCode(), -2);
   EXPECT_EQ(s.maxCode(), 1);
-  s = {ElementKind::UnsignedInt, 2};
+  EXPECT_EQ(s.minCode(1), -1);
+  EXPECT_EQ(s.maxCode(1), 0);
+  EXPECT_EQ(s.minCode(8), -128);
+  EXPECT_EQ(s.maxCode(8), 127);
+  s = intScheme(false, 2, 128);
   EXPECT_EQ(s.minCode(), 0);
   EXPECT_EQ(s.maxCode(), 3);
-  s = {ElementKind::SignedInt, 8};
-  EXPECT_EQ(s.minCode(), -128);
-  EXPECT_EQ(s.maxCode(), 127);
-  s = {ElementKind::UnsignedInt, 8};
-  EXPECT_EQ(s.minCode(), 0);
-  EXPECT_EQ(s.maxCode(), 255);
-  s = {ElementKind::SignedInt, 4};
+  EXPECT_EQ(s.maxCode(1), 1);
+  EXPECT_EQ(s.maxCode(8), 255);
+  s = intScheme(true, 4, 128);
   EXPECT_EQ(s.minCode(), -8);
   EXPECT_EQ(s.maxCode(), 7);
 }
@@ -391,112 +507,344 @@ TEST(SchemeTest, Groups) {
   EXPECT_EQ(s.groupsPerRow(384), 3);
   s.groupSize = kPerChannel;
   EXPECT_TRUE(s.isPerChannel());
+  EXPECT_FALSE(s.isPerTensor());
   EXPECT_EQ(s.groupSizeFor(384), 384);
   EXPECT_EQ(s.groupsPerRow(384), 1);
+  s.groupSize = kPerTensor;
+  EXPECT_TRUE(s.isPerTensor());
+  EXPECT_FALSE(s.isPerChannel());
+  EXPECT_EQ(s.groupSizeFor(384), 384);
+  EXPECT_EQ(s.groupsPerRow(384), 1);
+  s.mixedBits = {4, 2, 3};
+  s.bits = 4;
+  EXPECT_TRUE(s.isMixed());
+  EXPECT_EQ(s.bitsOfGroup(1), 2u);
+  EXPECT_EQ(s.bitsOfGroup(2), 3u);
+  s.mixedBits.clear();
+  EXPECT_EQ(s.bitsOfGroup(1), 4u);
 }
 
-TEST(SchemeTest, Validate) {
-  EXPECT_EQ(Scheme().validate(), "");
-  Scheme s;
-  s.bits = 9;
-  std::string error = s.validate();
-  EXPECT_NE(error.find("bit-width"), std::string::npos) << error;
-  EXPECT_NE(error.find("got 9"), std::string::npos) << error;
-  s.bits = 1;
-  EXPECT_NE(s.validate().find("bit-width"), std::string::npos);
-  s = Scheme();
-  s.groupSize = -4;
-  EXPECT_NE(s.validate().find("group size"), std::string::npos);
-  EXPECT_NE(s.validate().find("-4"), std::string::npos);
-  s = Scheme();
-  s.scaleType = static_cast<ScaleType>(7);
-  EXPECT_NE(s.validate().find("scale type"), std::string::npos);
-  s = Scheme();
-  s.zero = static_cast<ZeroKind>(7);
-  EXPECT_NE(s.validate().find("zero kind"), std::string::npos);
-  s = Scheme();
-  s.kind = static_cast<ElementKind>(7);
-  EXPECT_NE(s.validate().find("element kind"), std::string::npos);
-  s = Scheme();
-  s.groupSize = kPerChannel;
-  EXPECT_EQ(s.validate(), "");
+TEST(SchemeTest, FormatPredicates) {
+  Scheme s = parseOrDie("#qmlir.scheme<lut4, group = tensor>");
+  EXPECT_FALSE(s.hasScales());
+  EXPECT_FALSE(s.isInteger());
+  EXPECT_EQ(s.kind, ElementKind::Codebook);
+  EXPECT_EQ(s.bits, 4u);
+  for (const char *text :
+       {"#qmlir.scheme<i4, group = 128, scale = f16>",
+        "#qmlir.scheme<f8e5m2, group = 32, scale = f16>",
+        "#qmlir.scheme<nf4, group = 64, scale = bf16>",
+        "#qmlir.scheme<bcq3, group = 128, scale = f16>",
+        "#qmlir.scheme<ternary, group = tensor, scale = f32>"})
+    EXPECT_TRUE(parseOrDie(text).hasScales()) << text;
 }
 
-TEST(SchemeTest, ValidateShape) {
-  Scheme s; // group 128
-  EXPECT_EQ(s.validateShape(96, 384), "");
-  EXPECT_EQ(s.validateShape(1, 128), "");
-  std::string error = s.validateShape(96, 100);
-  EXPECT_NE(error.find("K = 100"), std::string::npos) << error;
-  EXPECT_NE(error.find("128"), std::string::npos) << error;
-  EXPECT_NE(s.validateShape(96, 64).find("divisible"), std::string::npos);
-  EXPECT_NE(s.validateShape(0, 128).find("N must be positive"),
-            std::string::npos);
-  EXPECT_NE(s.validateShape(4, 0).find("K must be positive"),
-            std::string::npos);
-  EXPECT_NE(s.validateShape(4, -128).find("K must be positive"),
-            std::string::npos);
-  s.groupSize = kPerChannel;
-  EXPECT_EQ(s.validateShape(3, 7), "");
-  s.bits = 12;
-  EXPECT_NE(s.validateShape(3, 7).find("bit-width"), std::string::npos);
+TEST(SchemeTest, ParsedFields) {
+  Scheme s = parseOrDie("#qmlir.scheme<u*, bits = [4, 2, 3, 4], group = 128, "
+                        "scale = f16, zero = int>");
+  EXPECT_EQ(s.kind, ElementKind::UnsignedInt);
+  EXPECT_EQ(s.mixedBits, (std::vector<unsigned>{4, 2, 3, 4}));
+  EXPECT_EQ(s.bits, 4u);
+  EXPECT_EQ(s.groupSize, 128);
+  EXPECT_EQ(s.zero, ZeroKind::Int);
+
+  s = parseOrDie("#qmlir.scheme<i*, bits = [1, 2], group = 64, scale = bf16, "
+                 "zero = float>");
+  EXPECT_EQ(s.kind, ElementKind::SignedInt);
+  EXPECT_EQ(s.bits, 2u);
+
+  struct Case {
+    const char *name;
+    FloatFormat format;
+    unsigned bits;
+  };
+  for (Case c : {Case{"f4e2m1", FloatFormat::E2M1, 4},
+                 Case{"f6e2m3", FloatFormat::E2M3, 6},
+                 Case{"f6e3m2", FloatFormat::E3M2, 6},
+                 Case{"f8e4m3", FloatFormat::E4M3, 8},
+                 Case{"f8e5m2", FloatFormat::E5M2, 8}}) {
+    s = parseOrDie(std::string("#qmlir.scheme<") + c.name +
+                   ", group = 32, scale = e8m0>");
+    EXPECT_EQ(s.kind, ElementKind::Float);
+    EXPECT_EQ(s.floatFormat, c.format);
+    EXPECT_EQ(s.bits, c.bits);
+    EXPECT_EQ(s.scaleType, ScaleType::E8M0);
+    EXPECT_STREQ(toString(c.format), c.name);
+  }
+  s = parseOrDie("#qmlir.scheme<nf4, group = 64, scale = f8e4m3>");
+  EXPECT_EQ(s.kind, ElementKind::NormalFloat);
+  EXPECT_EQ(s.bits, 4u);
+  EXPECT_EQ(s.scaleType, ScaleType::F8E4M3);
+  s = parseOrDie("#qmlir.scheme<ternary, group = tensor, scale = f16>");
+  EXPECT_EQ(s.kind, ElementKind::Ternary);
+  EXPECT_EQ(s.bits, 2u);
+  EXPECT_EQ(s.groupSize, kPerTensor);
+  s = parseOrDie("#qmlir.scheme<bcq3, group = 128, scale = f16, zero = float>");
+  EXPECT_EQ(s.kind, ElementKind::BinaryCoded);
+  EXPECT_EQ(s.bits, 3u);
+  EXPECT_EQ(s.zero, ZeroKind::Float);
+  s = parseOrDie("#qmlir.scheme<lut3, group = channel, scale = bf16, "
+                 "codebook = group>");
+  EXPECT_EQ(s.kind, ElementKind::Codebook);
+  EXPECT_EQ(s.bits, 3u);
+  EXPECT_EQ(s.scaleType, ScaleType::BF16);
+  EXPECT_EQ(s.codebook, CodebookScope::Group);
+  s = parseOrDie("#qmlir.scheme<lut4, group = tensor>");
+  EXPECT_EQ(s.scaleType, ScaleType::F16); // the default codebook type
+  EXPECT_EQ(s.codebook, CodebookScope::Tensor);
+  s = parseOrDie("#qmlir.scheme<u4, group = 128, scale = f16, zero = int, "
+                 "act_order>");
+  EXPECT_TRUE(s.actOrder);
+}
+
+TEST(SchemeTest, HeaderExamplesAreFixedPoints) {
+  // The examples of Format.h print back exactly as written.
+  for (const char *text :
+       {"#qmlir.scheme<i4, group = 128, scale = f16, zero = int>",
+        "#qmlir.scheme<u8, group = channel, scale = f32>",
+        "#qmlir.scheme<f4e2m1, group = 32, scale = e8m0>",
+        "#qmlir.scheme<lut4, group = channel, codebook = group>",
+        "#qmlir.scheme<u*, bits = [4, 2, 3, 4], group = 128, scale = f16, "
+        "zero = int>",
+        "#qmlir.scheme<u4, group = 128, scale = f16, zero = int, act_order>",
+        "#qmlir.scheme<bcq3, group = 128, scale = bf16, zero = float>",
+        "#qmlir.scheme<ternary, group = tensor, scale = f16>",
+        "#qmlir.scheme<lut8, group = tensor, scale = f32>",
+        "#qmlir.scheme<nf4, group = 64, scale = f8e4m3>"}) {
+    Scheme scheme = parseOrDie(text);
+    EXPECT_EQ(scheme.str(), text);
+    EXPECT_EQ(scheme.validate(), "");
+  }
+}
+
+TEST(SchemeTest, Aliases) {
+  Scheme mx = parseOrDie("#qmlir.scheme<mxfp4>");
+  EXPECT_EQ(mx, parseOrDie("#qmlir.scheme<f4e2m1, group = 32, scale = e8m0>"));
+  EXPECT_EQ(mx.str(), "#qmlir.scheme<f4e2m1, group = 32, scale = e8m0>");
+  Scheme nv = parseOrDie("  #qmlir.scheme < nvfp4 >  ");
+  EXPECT_EQ(nv,
+            parseOrDie("#qmlir.scheme<f4e2m1, group = 16, scale = f8e4m3>"));
+  EXPECT_EQ(nv.str(), "#qmlir.scheme<f4e2m1, group = 16, scale = f8e4m3>");
+  EXPECT_EQ(nv.kind, ElementKind::Float);
+  EXPECT_EQ(nv.floatFormat, FloatFormat::E2M1);
+  EXPECT_EQ(nv.bits, 4u);
 }
 
 TEST(SchemeTest, StrExamples) {
-  Scheme s{ElementKind::SignedInt, 4, 128, ScaleType::F16, ZeroKind::Int};
+  Scheme s = intScheme(true, 4, 128, ScaleType::F16, ZeroKind::Int);
   EXPECT_EQ(s.str(), "#qmlir.scheme<i4, group = 128, scale = f16, zero = int>");
-  Scheme u{ElementKind::UnsignedInt, 8, kPerChannel, ScaleType::F32,
-           ZeroKind::None};
+  Scheme u = intScheme(false, 8, kPerChannel, ScaleType::F32);
   EXPECT_EQ(u.str(), "#qmlir.scheme<u8, group = channel, scale = f32>");
+  Scheme t = intScheme(false, 1, kPerTensor, ScaleType::BF16, ZeroKind::Float);
+  EXPECT_EQ(t.str(),
+            "#qmlir.scheme<u1, group = tensor, scale = bf16, zero = float>");
+  Scheme mixed = intScheme(true, 8, 64, ScaleType::F16, ZeroKind::Int);
+  mixed.mixedBits = {8, 1};
+  EXPECT_EQ(mixed.str(), "#qmlir.scheme<i*, bits = [8, 1], group = 64, scale "
+                         "= f16, zero = int>");
+  Scheme lut;
+  lut.kind = ElementKind::Codebook;
+  lut.bits = 2;
+  lut.groupSize = 32;
+  lut.codebook = CodebookScope::Group;
+  lut.scaleType = ScaleType::F32;
+  EXPECT_EQ(lut.str(), "#qmlir.scheme<lut2, group = 32, scale = f32, "
+                       "codebook = group>");
+  lut.scaleType = ScaleType::F16;
+  EXPECT_EQ(lut.str(), "#qmlir.scheme<lut2, group = 32, codebook = group>");
+}
+
+/// An independent statement of which field combinations are valid.
+struct FormatCase {
+  std::string text; // as the scheme text spells it
+  Scheme scheme;    // its fields, with group, scale, ... still default
+};
+
+std::vector<FormatCase> allFormats() {
+  std::vector<FormatCase> formats;
+  for (bool isSigned : {true, false})
+    for (unsigned bits : {1u, 2u, 3u, 4u, 5u, 8u})
+      formats.push_back({(isSigned ? "i" : "u") + std::to_string(bits),
+                         intScheme(isSigned, bits, 128)});
+  for (bool isSigned : {true, false})
+    for (std::vector<unsigned> list :
+         {std::vector<unsigned>{4, 2, 3, 4}, std::vector<unsigned>{1, 8},
+          std::vector<unsigned>{5}}) {
+      Scheme s =
+          intScheme(isSigned, *std::max_element(list.begin(), list.end()), 128);
+      s.mixedBits = list;
+      formats.push_back({isSigned ? "i*" : "u*", s});
+    }
+  for (FloatFormat f : {FloatFormat::E2M1, FloatFormat::E2M3, FloatFormat::E3M2,
+                        FloatFormat::E4M3, FloatFormat::E5M2}) {
+    Scheme s;
+    s.kind = ElementKind::Float;
+    s.floatFormat = f;
+    s.bits = floatBits(f);
+    formats.push_back({toString(f), s});
+  }
+  Scheme nf4;
+  nf4.kind = ElementKind::NormalFloat;
+  nf4.bits = 4;
+  formats.push_back({"nf4", nf4});
+  for (unsigned bits : {1u, 4u, 8u}) {
+    Scheme lut;
+    lut.kind = ElementKind::Codebook;
+    lut.bits = bits;
+    formats.push_back({"lut" + std::to_string(bits), lut});
+    Scheme bcq;
+    bcq.kind = ElementKind::BinaryCoded;
+    bcq.bits = bits;
+    formats.push_back({"bcq" + std::to_string(bits), bcq});
+  }
+  Scheme ternary;
+  ternary.kind = ElementKind::Ternary;
+  ternary.bits = 2;
+  formats.push_back({"ternary", ternary});
+  return formats;
+}
+
+bool expectedValid(const Scheme &s) {
+  const bool integer =
+      s.kind == ElementKind::SignedInt || s.kind == ElementKind::UnsignedInt;
+  const bool mxScale =
+      s.scaleType == ScaleType::E8M0 || s.scaleType == ScaleType::F8E4M3;
+  if (mxScale && s.kind != ElementKind::Float &&
+      s.kind != ElementKind::NormalFloat)
+    return false;
+  if (s.zero == ZeroKind::Int && !integer)
+    return false;
+  if (s.zero == ZeroKind::Float && !integer &&
+      s.kind != ElementKind::BinaryCoded)
+    return false;
+  if (s.kind == ElementKind::SignedInt && s.zero == ZeroKind::None) {
+    if (s.bits == 1 && s.mixedBits.empty())
+      return false;
+    for (unsigned b : s.mixedBits)
+      if (b == 1)
+        return false;
+  }
+  if (!s.mixedBits.empty() && s.groupSize <= 0)
+    return false;
+  if (s.actOrder && (!integer || s.groupSize <= 0 || !s.mixedBits.empty()))
+    return false;
+  if (s.codebook == CodebookScope::Group &&
+      (s.kind != ElementKind::Codebook || s.groupSize == kPerTensor))
+    return false;
+  if (s.kind == ElementKind::Codebook && s.codebook == CodebookScope::Tensor &&
+      s.groupSize != kPerTensor)
+    return false;
+  return true;
 }
 
 TEST(SchemeTest, StrParseRoundTripAllCombinations) {
-  int count = 0;
-  for (ElementKind kind : {ElementKind::SignedInt, ElementKind::UnsignedInt})
-    for (unsigned bits = kMinIntBits; bits <= kMaxIntBits; ++bits)
-      for (int64_t group : {int64_t(1), int64_t(32), int64_t(64), int64_t(128),
-                            int64_t(4096), kPerChannel})
-        for (ScaleType scale : {ScaleType::F16, ScaleType::BF16, ScaleType::F32})
-          for (ZeroKind zero : {ZeroKind::None, ZeroKind::Int, ZeroKind::Float}) {
-            Scheme scheme{kind, bits, group, scale, zero};
-            std::string expected =
-                std::string("#qmlir.scheme<") +
-                (kind == ElementKind::SignedInt ? "i" : "u") +
-                std::to_string(bits) + ", group = " +
-                (group == kPerChannel ? std::string("channel")
-                                      : std::to_string(group)) +
-                ", scale = " +
-                (scale == ScaleType::F16    ? "f16"
-                 : scale == ScaleType::BF16 ? "bf16"
-                                            : "f32") +
-                (zero == ZeroKind::None  ? ""
-                 : zero == ZeroKind::Int ? ", zero = int"
-                                         : ", zero = float") +
-                ">";
-            ASSERT_EQ(scheme.str(), expected);
-            std::string error;
-            std::optional<Scheme> parsed = Scheme::parse(expected, &error);
-            ASSERT_TRUE(parsed) << expected << ": " << error;
-            EXPECT_EQ(*parsed, scheme) << expected;
-            EXPECT_EQ(error, "");
-            EXPECT_EQ(scheme.validate(), "");
-            ++count;
-          }
-  EXPECT_EQ(count, 2 * 7 * 6 * 3 * 3);
+  int valid = 0, invalid = 0;
+  for (const FormatCase &format : allFormats())
+    for (int64_t group : {int64_t(1), int64_t(32), int64_t(128), int64_t(4096),
+                          kPerChannel, kPerTensor})
+      for (ScaleType scale : {ScaleType::F16, ScaleType::BF16, ScaleType::F32,
+                              ScaleType::E8M0, ScaleType::F8E4M3})
+        for (ZeroKind zero : {ZeroKind::None, ZeroKind::Int, ZeroKind::Float})
+          for (CodebookScope codebook :
+               {CodebookScope::Tensor, CodebookScope::Group})
+            for (bool actOrder : {false, true}) {
+              Scheme scheme = format.scheme;
+              scheme.groupSize = group;
+              scheme.scaleType = scale;
+              scheme.zero = zero;
+              scheme.codebook = codebook;
+              scheme.actOrder = actOrder;
+
+              std::string bitsField;
+              if (!scheme.mixedBits.empty()) {
+                bitsField = ", bits = [";
+                for (size_t i = 0; i < scheme.mixedBits.size(); ++i)
+                  bitsField +=
+                      (i ? ", " : "") + std::to_string(scheme.mixedBits[i]);
+                bitsField += "]";
+              }
+              const bool lut = scheme.kind == ElementKind::Codebook;
+              std::string expected =
+                  "#qmlir.scheme<" + format.text + bitsField + ", group = " +
+                  (group == kPerChannel  ? std::string("channel")
+                   : group == kPerTensor ? std::string("tensor")
+                                         : std::to_string(group)) +
+                  (lut && scale == ScaleType::F16
+                       ? std::string()
+                       : std::string(", scale = ") +
+                             (scale == ScaleType::F16    ? "f16"
+                              : scale == ScaleType::BF16 ? "bf16"
+                              : scale == ScaleType::F32  ? "f32"
+                              : scale == ScaleType::E8M0 ? "e8m0"
+                                                         : "f8e4m3")) +
+                  (zero == ZeroKind::None  ? ""
+                   : zero == ZeroKind::Int ? ", zero = int"
+                                           : ", zero = float") +
+                  (codebook == CodebookScope::Group ? ", codebook = group"
+                                                    : "") +
+                  (actOrder ? ", act_order" : "") + ">";
+              ASSERT_EQ(scheme.str(), expected);
+
+              std::string validation = scheme.validate();
+              ASSERT_EQ(validation.empty(), expectedValid(scheme))
+                  << expected << ": " << validation;
+              std::string error;
+              std::optional<Scheme> parsed = Scheme::parse(expected, &error);
+              if (validation.empty()) {
+                ASSERT_TRUE(parsed) << expected << ": " << error;
+                EXPECT_EQ(*parsed, scheme) << expected;
+                EXPECT_EQ(parsed->str(), expected);
+                EXPECT_EQ(error, "");
+                ++valid;
+              } else {
+                // The text is well formed: parsing reports the validation
+                // error at the element format (offset 14).
+                ASSERT_FALSE(parsed) << expected;
+                EXPECT_EQ(error, validation + " (at offset 14)") << expected;
+                ++invalid;
+              }
+              // Explicit defaults parse to the same scheme.
+              if (validation.empty() && zero == ZeroKind::None) {
+                std::string text = expected.substr(0, expected.size() - 1);
+                size_t cut = text.find(", codebook");
+                if (cut == std::string::npos)
+                  cut = text.find(", act_order");
+                std::string withNone = cut == std::string::npos
+                                           ? text + ", zero = none>"
+                                           : text.substr(0, cut) +
+                                                 ", zero = none" +
+                                                 text.substr(cut) + ">";
+                std::optional<Scheme> none = Scheme::parse(withNone, &error);
+                ASSERT_TRUE(none) << withNone << ": " << error;
+                EXPECT_EQ(*none, scheme) << withNone;
+              }
+            }
+  EXPECT_GT(valid, 300);
+  EXPECT_GT(invalid, valid);
 }
 
-TEST(SchemeTest, ParseWhitespaceAndExplicitNone) {
-  Scheme expected{ElementKind::SignedInt, 4, 128, ScaleType::F16,
-                  ZeroKind::Int};
+TEST(SchemeTest, ParseWhitespace) {
+  Scheme expected = intScheme(true, 4, 128, ScaleType::F16, ZeroKind::Int);
   for (const char *text :
        {"#qmlir.scheme<i4,group=128,scale=f16,zero=int>",
         "  #qmlir.scheme <  i4 ,group =128,\tscale= f16 ,\n zero = int >  ",
-        "#qmlir.scheme<\ni4,\n  group = 128,\n  scale = f16,\n  zero = int\n>"}) {
+        "#qmlir.scheme<\ni4,\n  group = 128,\n  scale = f16,\n  zero = "
+        "int\n>"}) {
     std::string error;
     std::optional<Scheme> parsed = Scheme::parse(text, &error);
     ASSERT_TRUE(parsed) << text << ": " << error;
     EXPECT_EQ(*parsed, expected) << text;
   }
+  Scheme mixed = parseOrDie(
+      "#qmlir.scheme<u*,bits=[ 4,2 ,3, 4 ],group=128,scale=f16,zero=int>");
+  EXPECT_EQ(mixed.mixedBits, (std::vector<unsigned>{4, 2, 3, 4}));
+  Scheme lut =
+      parseOrDie("#qmlir.scheme<lut4,group=channel,scale=f16,codebook=group>");
+  EXPECT_EQ(lut.str(), "#qmlir.scheme<lut4, group = channel, codebook = "
+                       "group>");
+  Scheme tensorBook =
+      parseOrDie("#qmlir.scheme<lut4, group = tensor, codebook = tensor>");
+  EXPECT_EQ(tensorBook.str(), "#qmlir.scheme<lut4, group = tensor>");
   std::optional<Scheme> none =
       Scheme::parse("#qmlir.scheme<u3, group = 32, scale = bf16, zero = none>");
   ASSERT_TRUE(none);
@@ -505,6 +853,310 @@ TEST(SchemeTest, ParseWhitespaceAndExplicitNone) {
   // The error pointer is optional.
   EXPECT_FALSE(Scheme::parse("garbage"));
 }
+
+//===----------------------------------------------------------------------===//
+// Validation messages
+//===----------------------------------------------------------------------===//
+
+struct ValidateCase {
+  std::string what;
+  std::function<void(Scheme &)> edit; // applied to a valid i4 group-128 scheme
+  std::string message;
+};
+
+void PrintTo(const ValidateCase &c, std::ostream *os) { *os << c.what; }
+
+class SchemeValidateTest : public testing::TestWithParam<ValidateCase> {};
+
+TEST_P(SchemeValidateTest, NamesTheField) {
+  Scheme scheme = intScheme(true, 4, 128);
+  ASSERT_EQ(scheme.validate(), "");
+  GetParam().edit(scheme);
+  EXPECT_EQ(scheme.validate(), GetParam().message);
+  // validateShape reports the same, whatever the shape.
+  EXPECT_EQ(scheme.validateShape(4, 512), GetParam().message);
+}
+
+void toFloat(Scheme &s, FloatFormat f) {
+  s.kind = ElementKind::Float;
+  s.floatFormat = f;
+  s.bits = floatBits(f);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Format, SchemeValidateTest,
+    testing::Values(
+        ValidateCase{"kind",
+                     [](Scheme &s) { s.kind = static_cast<ElementKind>(9); },
+                     "invalid element kind 9"},
+        ValidateCase{"bits9", [](Scheme &s) { s.bits = 9; },
+                     "bit-width must be between 1 and 8, got 9"},
+        ValidateCase{"bits0", [](Scheme &s) { s.bits = 0; },
+                     "bit-width must be between 1 and 8, got 0"},
+        ValidateCase{"mixedEntry",
+                     [](Scheme &s) {
+                       s.mixedBits = {4, 9};
+                       s.bits = 9;
+                     },
+                     "bits = [...] entry 1 must be between 1 and 8, got 9"},
+        ValidateCase{"mixedZeroEntry",
+                     [](Scheme &s) {
+                       s.mixedBits = {0, 4};
+                     },
+                     "bits = [...] entry 0 must be between 1 and 8, got 0"},
+        ValidateCase{"mixedWidest",
+                     [](Scheme &s) {
+                       s.mixedBits = {2, 3};
+                       s.bits = 4;
+                     },
+                     "bit-width of i* must be the widest entry of bits = [2, "
+                     "3] (3), got 4"},
+        ValidateCase{"mixedNotInt",
+                     [](Scheme &s) {
+                       toFloat(s, FloatFormat::E2M1);
+                       s.mixedBits = {4};
+                     },
+                     "bits = [...] is only for i* and u*, not f4e2m1"},
+        ValidateCase{"floatFormat",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Float;
+                       s.floatFormat = static_cast<FloatFormat>(8);
+                     },
+                     "invalid float format 8"},
+        ValidateCase{"floatBits",
+                     [](Scheme &s) {
+                       toFloat(s, FloatFormat::E4M3);
+                       s.bits = 4;
+                     },
+                     "bit-width of f8e4m3 must be 8, got 4"},
+        ValidateCase{"nf4Bits",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::NormalFloat;
+                       s.bits = 3;
+                     },
+                     "bit-width of nf4 must be 4, got 3"},
+        ValidateCase{"ternaryBits",
+                     [](Scheme &s) { s.kind = ElementKind::Ternary; },
+                     "bit-width of ternary must be 2, got 4"},
+        ValidateCase{"lutBits",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Codebook;
+                       s.groupSize = kPerTensor;
+                       s.bits = 9;
+                     },
+                     "lut bit-width must be between 1 and 8, got 9"},
+        ValidateCase{"bcqPlanes",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::BinaryCoded;
+                       s.bits = 0;
+                     },
+                     "bcq planes must be between 1 and 8, got 0"},
+        ValidateCase{"group", [](Scheme &s) { s.groupSize = -4; },
+                     "group size must be positive, channel or tensor, got -4"},
+        ValidateCase{"mixedChannel",
+                     [](Scheme &s) {
+                       s.mixedBits = {4};
+                       s.groupSize = kPerChannel;
+                     },
+                     "mixed bit-widths (bits = [4]) need a positive group "
+                     "size"},
+        ValidateCase{"mixedTensor",
+                     [](Scheme &s) {
+                       s.mixedBits = {4, 2};
+                       s.groupSize = kPerTensor;
+                     },
+                     "mixed bit-widths (bits = [4, 2]) need a positive group "
+                     "size"},
+        ValidateCase{"scaleType",
+                     [](Scheme &s) { s.scaleType = static_cast<ScaleType>(7); },
+                     "invalid scale type 7"},
+        ValidateCase{"e8m0Int",
+                     [](Scheme &s) { s.scaleType = ScaleType::E8M0; },
+                     "scale = e8m0 is only for small-float and nf4 formats, "
+                     "not i4"},
+        ValidateCase{"f8e4m3Bcq",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::BinaryCoded;
+                       s.scaleType = ScaleType::F8E4M3;
+                     },
+                     "scale = f8e4m3 is only for small-float and nf4 formats, "
+                     "not bcq4"},
+        ValidateCase{"e8m0Lut",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Codebook;
+                       s.groupSize = kPerTensor;
+                       s.scaleType = ScaleType::E8M0;
+                     },
+                     "scale = e8m0 is only for small-float and nf4 formats, "
+                     "not lut4"},
+        ValidateCase{"e8m0Ternary",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Ternary;
+                       s.bits = 2;
+                       s.scaleType = ScaleType::E8M0;
+                     },
+                     "scale = e8m0 is only for small-float and nf4 formats, "
+                     "not ternary"},
+        ValidateCase{"zeroKind",
+                     [](Scheme &s) { s.zero = static_cast<ZeroKind>(5); },
+                     "invalid zero kind 5"},
+        ValidateCase{"floatZero",
+                     [](Scheme &s) {
+                       toFloat(s, FloatFormat::E2M1);
+                       s.zero = ZeroKind::Int;
+                     },
+                     "zero = int is not supported by f4e2m1 (zero points are "
+                     "for integer and bcq formats)"},
+        ValidateCase{"nf4Zero",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::NormalFloat;
+                       s.zero = ZeroKind::Float;
+                     },
+                     "zero = float is not supported by nf4 (zero points are "
+                     "for integer and bcq formats)"},
+        ValidateCase{"ternaryZero",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Ternary;
+                       s.bits = 2;
+                       s.zero = ZeroKind::Float;
+                     },
+                     "zero = float is not supported by ternary (zero points "
+                     "are for integer and bcq formats)"},
+        ValidateCase{"lutZero",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Codebook;
+                       s.groupSize = kPerTensor;
+                       s.zero = ZeroKind::Int;
+                     },
+                     "zero = int is not supported by lut4 (zero points are "
+                     "for integer and bcq formats)"},
+        ValidateCase{"bcqIntZero",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::BinaryCoded;
+                       s.bits = 3;
+                       s.zero = ZeroKind::Int;
+                     },
+                     "zero = int is not supported by bcq3 (bcq takes zero = "
+                     "none or float)"},
+        ValidateCase{"i1", [](Scheme &s) { s.bits = 1; },
+                     "zero = none: signed 1-bit codes (-1, 0) need zero "
+                     "points"},
+        ValidateCase{"mixedI1",
+                     [](Scheme &s) {
+                       s.mixedBits = {4, 1, 4, 4};
+                     },
+                     "zero = none: signed 1-bit codes (-1, 0) need zero "
+                     "points"},
+        ValidateCase{
+            "codebookScope",
+            [](Scheme &s) { s.codebook = static_cast<CodebookScope>(3); },
+            "invalid codebook scope 3"},
+        ValidateCase{"codebookNotLut",
+                     [](Scheme &s) { s.codebook = CodebookScope::Group; },
+                     "codebook = group is only for lut formats, not i4"},
+        ValidateCase{"codebookGroupTensor",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Codebook;
+                       s.codebook = CodebookScope::Group;
+                       s.groupSize = kPerTensor;
+                     },
+                     "codebook = group needs a positive group size or "
+                     "channel, got group = tensor"},
+        ValidateCase{"codebookTensorGroup",
+                     [](Scheme &s) {
+                       s.kind = ElementKind::Codebook;
+                       s.codebook = CodebookScope::Tensor;
+                     },
+                     "codebook = tensor needs group = tensor (use codebook = "
+                     "group for one codebook per row and group)"},
+        ValidateCase{"actOrderFloat",
+                     [](Scheme &s) {
+                       toFloat(s, FloatFormat::E4M3);
+                       s.actOrder = true;
+                     },
+                     "act_order is only for integer formats, not f8e4m3"},
+        ValidateCase{"actOrderChannel",
+                     [](Scheme &s) {
+                       s.actOrder = true;
+                       s.groupSize = kPerChannel;
+                     },
+                     "act_order needs a positive group size"},
+        ValidateCase{"actOrderTensor",
+                     [](Scheme &s) {
+                       s.actOrder = true;
+                       s.groupSize = kPerTensor;
+                     },
+                     "act_order needs a positive group size"},
+        ValidateCase{"actOrderMixed",
+                     [](Scheme &s) {
+                       s.actOrder = true;
+                       s.mixedBits = {4, 3};
+                     },
+                     "act_order is not supported with mixed bit-widths"}),
+    [](const testing::TestParamInfo<ValidateCase> &info) {
+      return info.param.what;
+    });
+
+TEST(SchemeTest, ValidateAcceptsTheSupportedCombinations) {
+  for (const char *text :
+       {"#qmlir.scheme<i1, group = 32, scale = f16, zero = int>",
+        "#qmlir.scheme<i1, group = tensor, scale = f16, zero = float>",
+        "#qmlir.scheme<u1, group = channel, scale = bf16>",
+        "#qmlir.scheme<i8, group = tensor, scale = f32>",
+        "#qmlir.scheme<u4, group = tensor, scale = f16, zero = int>",
+        "#qmlir.scheme<i*, bits = [2, 8], group = 64, scale = f16>",
+        "#qmlir.scheme<f8e5m2, group = tensor, scale = f32>",
+        "#qmlir.scheme<f6e2m3, group = channel, scale = f8e4m3>",
+        "#qmlir.scheme<nf4, group = tensor, scale = e8m0>",
+        "#qmlir.scheme<ternary, group = 128, scale = bf16>",
+        "#qmlir.scheme<bcq8, group = tensor, scale = f16, zero = float>",
+        "#qmlir.scheme<lut1, group = 16, codebook = group>",
+        "#qmlir.scheme<i3, group = 64, scale = f16, act_order>"})
+    EXPECT_EQ(parseOrDie(text).validate(), "") << text;
+}
+
+TEST(SchemeTest, ValidateShape) {
+  Scheme s = intScheme(true, 4, 128);
+  EXPECT_EQ(s.validateShape(96, 384), "");
+  EXPECT_EQ(s.validateShape(1, 128), "");
+  std::string error = s.validateShape(96, 100);
+  EXPECT_EQ(error, "K = 100 is not divisible by the group size 128");
+  EXPECT_EQ(s.validateShape(0, 128), "N must be positive, got 0");
+  EXPECT_EQ(s.validateShape(4, 0), "K must be positive, got 0");
+  EXPECT_EQ(s.validateShape(4, -128), "K must be positive, got -128");
+  s.groupSize = kPerChannel;
+  EXPECT_EQ(s.validateShape(3, 7), "");
+  s.groupSize = kPerTensor;
+  EXPECT_EQ(s.validateShape(3, 7), "");
+  s.bits = 12;
+  EXPECT_NE(s.validateShape(3, 7).find("bit-width"), std::string::npos);
+
+  Scheme mixed = parseOrDie("#qmlir.scheme<u*, bits = [4, 2, 3], group = 128, "
+                            "scale = f16, zero = int>");
+  EXPECT_EQ(mixed.validateShape(8, 384), "");
+  EXPECT_EQ(mixed.validateShape(8, 512),
+            "bits lists 3 groups but K = 512 with group 128 has 4");
+  EXPECT_EQ(mixed.validateShape(8, 256),
+            "bits lists 3 groups but K = 256 with group 128 has 2");
+  EXPECT_EQ(mixed.validateShape(8, 300),
+            "K = 300 is not divisible by the group size 128");
+
+  Scheme mx = parseOrDie("#qmlir.scheme<mxfp4>");
+  EXPECT_EQ(mx.validateShape(2, 64), "");
+  EXPECT_EQ(mx.validateShape(2, 48),
+            "K = 48 is not divisible by the group size 32");
+  // Formats without groups take any K.
+  EXPECT_EQ(
+      parseOrDie("#qmlir.scheme<lut3, group = tensor>").validateShape(5, 37),
+      "");
+  EXPECT_EQ(parseOrDie("#qmlir.scheme<ternary, group = channel, scale = f16>")
+                .validateShape(5, 41),
+            "");
+}
+
+//===----------------------------------------------------------------------===//
+// Parse errors
+//===----------------------------------------------------------------------===//
 
 struct ParseErrorCase {
   const char *text;
@@ -530,38 +1182,72 @@ INSTANTIATE_TEST_SUITE_P(
     Format, SchemeParseErrorTest,
     testing::Values(
         ParseErrorCase{"#qmlir.scheme<i9, group = 128, scale = f16>",
-                       "expected bit-width between 2 and 8 in 'i9'"},
-        ParseErrorCase{"#qmlir.scheme<u1, group = 128, scale = f16>",
-                       "expected bit-width between 2 and 8 in 'u1'"},
+                       "expected bit-width between 1 and 8 in 'i9'"},
+        ParseErrorCase{"#qmlir.scheme<u0, group = 128, scale = f16>",
+                       "expected bit-width between 1 and 8 in 'u0'"},
         ParseErrorCase{"#qmlir.scheme<i, group = 128, scale = f16>",
-                       "expected bit-width between 2 and 8 in 'i'"},
+                       "expected bit-width between 1 and 8 in 'i'"},
         ParseErrorCase{"#qmlir.scheme<i16, group = 128, scale = f16>",
-                       "expected bit-width between 2 and 8 in 'i16'"},
+                       "expected bit-width between 1 and 8 in 'i16'"},
+        ParseErrorCase{"#qmlir.scheme<lut9, group = tensor>",
+                       "expected bit-width between 1 and 8 in 'lut9'"},
+        ParseErrorCase{"#qmlir.scheme<lut, group = tensor>",
+                       "expected bit-width between 1 and 8 in 'lut'"},
+        ParseErrorCase{"#qmlir.scheme<bcq0, group = 128, scale = f16>",
+                       "expected bit-width between 1 and 8 in 'bcq0'"},
         ParseErrorCase{"#qmlir.scheme<f4, group = 128, scale = f16>",
-                       "expected element type 'iB' or 'uB' but found 'f4'"},
+                       "expected an element format (iB, uB, i*, u*, f4e2m1, "
+                       "f6e2m3, f6e3m2, f8e4m3, f8e5m2, nf4, lutB, bcqB, "
+                       "ternary, mxfp4 or nvfp4) but found 'f4'"},
+        ParseErrorCase{"#qmlir.scheme<nf8, group = 128, scale = f16>",
+                       "expected an element format"},
         ParseErrorCase{"#qmlir.scheme<, group = 128, scale = f16>",
-                       "expected element type 'iB' or 'uB' but found ','"},
+                       "expected an element format (iB, uB, i*, u*, f4e2m1, "
+                       "f6e2m3, f6e3m2, f8e4m3, f8e5m2, nf4, lutB, bcqB, "
+                       "ternary, mxfp4 or nvfp4) but found ','"},
+        ParseErrorCase{"#qmlir.scheme<I4, group = 128, scale = F16>",
+                       "but found 'I4'"},
+        ParseErrorCase{"#qmlir.scheme<mxfp4, group = 32>",
+                       "expected '>' after 'mxfp4' (an alias for f4e2m1, "
+                       "group = 32, scale = e8m0) but found ','"},
+        ParseErrorCase{"#qmlir.scheme<nvfp4, scale = f16>",
+                       "expected '>' after 'nvfp4' (an alias for f4e2m1, "
+                       "group = 16, scale = f8e4m3) but found ','"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 0, scale = f16>",
                        "group size must be positive, got 0"},
         ParseErrorCase{"#qmlir.scheme<i4, group = -32, scale = f16>",
                        "group size must be positive, got -32"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 12x, scale = f16>",
-                       "expected a positive integer or 'channel' for group "
-                       "but found '12x'"},
+                       "expected a positive integer, 'channel' or 'tensor' "
+                       "for group but found '12x'"},
         ParseErrorCase{"#qmlir.scheme<i4, group = , scale = f16>",
                        "for group but found ','"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 99999999999999999999, "
                        "scale = f16>",
                        "group size '99999999999999999999' is too large"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f8>",
-                       "unknown scale type 'f8'"},
+                       "unknown scale type 'f8' (expected f16, bf16, f32, "
+                       "e8m0 or f8e4m3)"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = >",
                        "expected scale type but found '>'"},
+        ParseErrorCase{"#qmlir.scheme<i4, group = 128>",
+                       "expected 'scale' (i4 needs scale = f16, bf16, f32, "
+                       "e8m0 or f8e4m3) but found '>'"},
+        ParseErrorCase{"#qmlir.scheme<i4, group = 128, zero = int>",
+                       "expected 'scale' (i4 needs scale"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16, zero = "
                        "half>",
-                       "unknown zero kind 'half'"},
+                       "unknown zero kind 'half' (expected none, int or "
+                       "float)"},
+        ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16, zero = >",
+                       "expected zero kind but found '>'"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16, zero>",
                        "expected '=' after 'zero' but found '>'"},
+        ParseErrorCase{"#qmlir.scheme<lut4, group = 32, codebook = row>",
+                       "unknown codebook scope 'row' (expected tensor or "
+                       "group)"},
+        ParseErrorCase{"#qmlir.scheme<lut4, group = 32, codebook = >",
+                       "expected codebook scope but found '>'"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16> x",
                        "unexpected trailing text 'x'"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16>>",
@@ -571,21 +1257,57 @@ INSTANTIATE_TEST_SUITE_P(
                        "input"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16, zero = "
                        "int, zero = int>",
-                       "expected '>' to close the scheme but found ','"},
+                       "expected 'codebook' or 'act_order' but found 'zero' "
+                       "(fields go in the order group, scale, zero, codebook, "
+                       "act_order, each at most once)"},
+        ParseErrorCase{"#qmlir.scheme<i4, group = 128, zero = int, scale = "
+                       "f16>",
+                       "expected 'codebook' or 'act_order' but found 'scale'"},
+        ParseErrorCase{"#qmlir.scheme<u4, group = 128, scale = f16, "
+                       "act_order, zero = int>",
+                       "expected '>' but found 'zero' (fields go in the "
+                       "order"},
         ParseErrorCase{"#qmlir.scheme<i4, scale = f16, group = 128>",
                        "expected 'group' but found 'scale'"},
         ParseErrorCase{"#qmlir.scheme<i4 group = 128, scale = f16>",
-                       "expected ',' after the element type but found "
+                       "expected ',' after the element format but found "
                        "'group'"},
         ParseErrorCase{"#qmlir.scheme<i4, group 128, scale = f16>",
                        "expected '=' after 'group' but found '128'"},
-        ParseErrorCase{"#qmlir.scheme<i4, group = 128>",
-                       "expected ',' after the group size but found '>'"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, size = f16>",
-                       "expected 'scale' but found 'size'"},
+                       "expected 'scale', 'zero', 'codebook' or 'act_order' "
+                       "but found 'size'"},
         ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16, bias = "
                        "int>",
-                       "expected 'zero' but found 'bias'"},
+                       "expected 'zero', 'codebook' or 'act_order' but found "
+                       "'bias'"},
+        ParseErrorCase{"#qmlir.scheme<i4, group = 128, scale = f16, "
+                       "act_order = true>",
+                       "expected '>' to close the scheme but found '='"},
+        ParseErrorCase{"#qmlir.scheme<i*, group = 128, scale = f16>",
+                       "expected 'bits' (i* needs bits = [...]) but found "
+                       "'group'"},
+        ParseErrorCase{"#qmlir.scheme<i4, bits = [4], group = 128, scale = "
+                       "f16>",
+                       "bits = [...] is only for i* and u*, not 'i4'"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = [], group = 128, scale = "
+                       "f16>",
+                       "expected a bit-width but found ']'"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = [4 2], group = 128, scale = "
+                       "f16>",
+                       "expected ',' or ']' in the bits list but found '2'"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = 4, group = 128, scale = "
+                       "f16>",
+                       "expected '[' to open the bits list but found '4'"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = [4, 9], group = 128, scale "
+                       "= f16>",
+                       "bits = [...] entry 1 must be between 1 and 8, got 9"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = [4, -1], group = 128, scale "
+                       "= f16>",
+                       "bits = [...] entry 1 must be between 1 and 8, got -1"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = [4, x], group = 128, scale "
+                       "= f16>",
+                       "expected a bit-width but found 'x'"},
         ParseErrorCase{"#qmlir.schema<i4, group = 128, scale = f16>",
                        "expected '#qmlir.scheme<' but found '#qmlir.schema'"},
         ParseErrorCase{"i4, group = 128, scale = f16",
@@ -593,15 +1315,143 @@ INSTANTIATE_TEST_SUITE_P(
         ParseErrorCase{"#qmlir.scheme i4, group = 128, scale = f16>",
                        "expected '<' after '#qmlir.scheme' but found 'i4'"},
         ParseErrorCase{"", "expected '#qmlir.scheme<' but found end of input"},
-        ParseErrorCase{"#qmlir.scheme<I4, group = 128, scale = F16>",
-                       "expected element type 'iB' or 'uB' but found 'I4'"}));
+        // Well formed, but not valid schemes: validate's message.
+        ParseErrorCase{"#qmlir.scheme<i1, group = 32, scale = f16>",
+                       "zero = none: signed 1-bit codes (-1, 0) need zero "
+                       "points (at offset 14)"},
+        ParseErrorCase{"#qmlir.scheme<f4e2m1, group = 32, scale = f16, zero "
+                       "= float>",
+                       "zero = float is not supported by f4e2m1"},
+        ParseErrorCase{"#qmlir.scheme<i4, group = 32, scale = e8m0>",
+                       "scale = e8m0 is only for small-float and nf4 formats"},
+        ParseErrorCase{"#qmlir.scheme<lut4, group = 32>",
+                       "codebook = tensor needs group = tensor"},
+        ParseErrorCase{"#qmlir.scheme<f8e4m3, group = 32, scale = f16, "
+                       "act_order>",
+                       "act_order is only for integer formats, not f8e4m3"},
+        ParseErrorCase{"#qmlir.scheme<u*, bits = [4, 2], group = channel, "
+                       "scale = f16>",
+                       "mixed bit-widths (bits = [4, 2]) need a positive "
+                       "group size"}));
 
 TEST(SchemeTest, ParseErrorNamesPosition) {
   std::string error;
-  EXPECT_FALSE(Scheme::parse("#qmlir.scheme<i4, group = 128, scale = f8>",
-                             &error));
+  EXPECT_FALSE(
+      Scheme::parse("#qmlir.scheme<i4, group = 128, scale = f8>", &error));
   // "f8" starts at offset 39.
   EXPECT_NE(error.find("offset 39"), std::string::npos) << error;
+  EXPECT_FALSE(
+      Scheme::parse("#qmlir.scheme<u*, bits = [4, 2, 11], group = 128, "
+                    "scale = f16>",
+                    &error));
+  // "11" starts at offset 32.
+  EXPECT_NE(error.find("offset 32"), std::string::npos) << error;
+}
+
+//===----------------------------------------------------------------------===//
+// Storage parts
+//===----------------------------------------------------------------------===//
+
+std::string describe(const std::vector<Part> &parts) {
+  std::string result;
+  for (const Part &p : parts)
+    result += p.name + ":" + p.element + "[" + std::to_string(p.rows) + "x" +
+              std::to_string(p.cols) + "] ";
+  return result;
+}
+
+void expectParts(const char *scheme, int64_t n, int64_t k,
+                 const std::string &expected) {
+  EXPECT_EQ(describe(parseOrDie(scheme).parts(n, k)), expected) << scheme;
+}
+
+TEST(PartsTest, HandChecked) {
+  // Integers: codes, scales, zeros.
+  expectParts("#qmlir.scheme<i4, group = 128, scale = f16, zero = int>", 96,
+              384, "codes:i32[96x48] scales:f16[96x3] zeros:i32[96x1] ");
+  expectParts("#qmlir.scheme<u3, group = 32, scale = bf16, zero = float>", 5,
+              384, "codes:i32[5x36] scales:bf16[5x12] zeros:bf16[5x12] ");
+  expectParts("#qmlir.scheme<u8, group = channel, scale = f32>", 7, 100,
+              "codes:i32[7x25] scales:f32[7x1] ");
+  expectParts("#qmlir.scheme<i1, group = tensor, scale = f16, zero = int>", 7,
+              100, "codes:i32[7x4] scales:f16[1x1] zeros:i32[1x1] ");
+  expectParts("#qmlir.scheme<u4, group = tensor, scale = f32, zero = float>", 7,
+              64, "codes:i32[7x8] scales:f32[1x1] zeros:f32[1x1] ");
+  // 3-bit zero points, 40 groups: 120 bits in 4 words.
+  expectParts("#qmlir.scheme<u3, group = 32, scale = f16, zero = int>", 2, 1280,
+              "codes:i32[2x120] scales:f16[2x40] zeros:i32[2x4] ");
+  // Mixed widths: 128 * (4 + 2 + 3 + 4) bits = 52 words of codes, zero
+  // points 4 + 2 + 3 + 4 = 13 bits.
+  expectParts("#qmlir.scheme<u*, bits = [4, 2, 3, 4], group = 128, scale = "
+              "f16, zero = int>",
+              11, 512, "codes:i32[11x52] scales:f16[11x4] zeros:i32[11x1] ");
+  expectParts("#qmlir.scheme<i*, bits = [8, 8, 8, 8, 8], group = 1, scale = "
+              "f16, zero = float>",
+              1, 5, "codes:i32[1x2] scales:f16[1x5] zeros:f16[1x5] ");
+  // MX and NV formats: one byte per scale.
+  expectParts("#qmlir.scheme<mxfp4>", 96, 384,
+              "codes:i32[96x48] scales:f8E8M0FNU[96x12] ");
+  expectParts("#qmlir.scheme<nvfp4>", 96, 384,
+              "codes:i32[96x48] scales:f8E4M3FN[96x24] ");
+  expectParts("#qmlir.scheme<f6e3m2, group = 64, scale = f16>", 3, 128,
+              "codes:i32[3x24] scales:f16[3x2] ");
+  expectParts("#qmlir.scheme<f8e5m2, group = tensor, scale = f32>", 3, 128,
+              "codes:i32[3x32] scales:f32[1x1] ");
+  expectParts("#qmlir.scheme<nf4, group = 64, scale = e8m0>", 3, 128,
+              "codes:i32[3x16] scales:f8E8M0FNU[3x2] ");
+  // Codebooks: no scales.
+  expectParts("#qmlir.scheme<lut4, group = tensor>", 96, 384,
+              "codes:i32[96x48] codebook:f16[1x16] ");
+  expectParts("#qmlir.scheme<lut4, group = 128, codebook = group>", 96, 384,
+              "codes:i32[96x48] codebook:f16[96x48] ");
+  expectParts("#qmlir.scheme<lut3, group = channel, scale = f32, codebook = "
+              "group>",
+              4, 100, "codes:i32[4x10] codebook:f32[4x8] ");
+  // bcq: planes of ceil(K / 32) words, one scale per plane and group.
+  expectParts("#qmlir.scheme<bcq3, group = 128, scale = f16>", 96, 384,
+              "codes:i32[96x36] scales:f16[96x9] ");
+  expectParts("#qmlir.scheme<bcq2, group = 128, scale = bf16, zero = float>",
+              96, 384, "codes:i32[96x24] scales:bf16[96x6] zeros:bf16[96x3] ");
+  expectParts("#qmlir.scheme<bcq3, group = tensor, scale = f16, zero = "
+              "float>",
+              5, 40, "codes:i32[5x6] scales:f16[1x3] zeros:f16[1x1] ");
+  // Ternary: 20 trits per word.
+  expectParts("#qmlir.scheme<ternary, group = 128, scale = f16>", 96, 384,
+              "codes:i32[96x20] scales:f16[96x3] ");
+  expectParts("#qmlir.scheme<ternary, group = tensor, scale = f32>", 2, 41,
+              "codes:i32[2x3] scales:f32[1x1] ");
+  // Act-order: g_idx last.
+  expectParts("#qmlir.scheme<u4, group = 128, scale = f16, zero = int, "
+              "act_order>",
+              96, 384,
+              "codes:i32[96x48] scales:f16[96x3] zeros:i32[96x1] "
+              "g_idx:i32[1x384] ");
+}
+
+TEST(PartsTest, WordsAndOffsets) {
+  Scheme i3 = parseOrDie("#qmlir.scheme<i3, group = 32, scale = f16>");
+  EXPECT_EQ(i3.codeWordsPerRow(100), 10);
+  EXPECT_EQ(i3.codeBitOffset(11, 96), 33);
+  EXPECT_EQ(i3.zeroWordsPerRow(96), 1); // 3 groups of 3 bits
+  Scheme mixed = parseOrDie("#qmlir.scheme<u*, bits = [4, 2, 3], group = 4, "
+                            "scale = f16, zero = int>");
+  EXPECT_EQ(mixed.codeWordsPerRow(12), 2); // 16 + 8 + 12 = 36 bits
+  EXPECT_EQ(mixed.zeroWordsPerRow(12), 1);
+  const int64_t expected[12] = {0, 4, 8, 12, 16, 18, 20, 22, 24, 27, 30, 33};
+  for (int64_t c = 0; c < 12; ++c)
+    EXPECT_EQ(mixed.codeBitOffset(c, 12), expected[c]) << c;
+  Scheme bcq = parseOrDie("#qmlir.scheme<bcq3, group = 32, scale = f16>");
+  EXPECT_EQ(bcq.codeWordsPerRow(64), 6);
+  EXPECT_EQ(bcq.codeWordsPerRow(65), 9);
+  EXPECT_EQ(bcq.zeroWordsPerRow(64), 0);
+  Scheme ternary = parseOrDie("#qmlir.scheme<ternary, group = 20, scale = "
+                              "f16>");
+  EXPECT_EQ(ternary.codeWordsPerRow(20), 1);
+  EXPECT_EQ(ternary.codeWordsPerRow(21), 2);
+  EXPECT_EQ(ternary.codeWordsPerRow(400), 20);
+  Scheme f6 = parseOrDie("#qmlir.scheme<f6e2m3, group = 16, scale = f16>");
+  EXPECT_EQ(f6.codeWordsPerRow(16), 3);
+  EXPECT_EQ(f6.codeBitOffset(6, 16), 36);
 }
 
 //===----------------------------------------------------------------------===//
@@ -612,9 +1462,16 @@ TEST(NamesTest, ToStringAndParse) {
   EXPECT_STREQ(toString(ScaleType::F16), "f16");
   EXPECT_STREQ(toString(ScaleType::BF16), "bf16");
   EXPECT_STREQ(toString(ScaleType::F32), "f32");
+  EXPECT_STREQ(toString(ScaleType::E8M0), "e8m0");
+  EXPECT_STREQ(toString(ScaleType::F8E4M3), "f8e4m3");
   EXPECT_STREQ(toString(ZeroKind::None), "none");
   EXPECT_STREQ(toString(ZeroKind::Int), "int");
   EXPECT_STREQ(toString(ZeroKind::Float), "float");
+  EXPECT_STREQ(toString(FloatFormat::E2M1), "f4e2m1");
+  EXPECT_STREQ(toString(FloatFormat::E2M3), "f6e2m3");
+  EXPECT_STREQ(toString(FloatFormat::E3M2), "f6e3m2");
+  EXPECT_STREQ(toString(FloatFormat::E4M3), "f8e4m3");
+  EXPECT_STREQ(toString(FloatFormat::E5M2), "f8e5m2");
   for (FloatType type : {FloatType::F16, FloatType::BF16, FloatType::F32}) {
     std::optional<FloatType> parsed = parseFloatType(toString(type));
     ASSERT_TRUE(parsed);
@@ -626,13 +1483,25 @@ TEST(NamesTest, ToStringAndParse) {
   EXPECT_FALSE(parseFloatType(""));
 }
 
-TEST(NamesTest, ByteSizes) {
+TEST(NamesTest, ByteSizesAndMlirNames) {
   EXPECT_EQ(byteSize(ScaleType::F16), 2u);
   EXPECT_EQ(byteSize(ScaleType::BF16), 2u);
   EXPECT_EQ(byteSize(ScaleType::F32), 4u);
+  EXPECT_EQ(byteSize(ScaleType::E8M0), 1u);
+  EXPECT_EQ(byteSize(ScaleType::F8E4M3), 1u);
   EXPECT_EQ(byteSize(FloatType::F16), 2u);
   EXPECT_EQ(byteSize(FloatType::BF16), 2u);
   EXPECT_EQ(byteSize(FloatType::F32), 4u);
+  EXPECT_STREQ(mlirTypeName(ScaleType::F16), "f16");
+  EXPECT_STREQ(mlirTypeName(ScaleType::BF16), "bf16");
+  EXPECT_STREQ(mlirTypeName(ScaleType::F32), "f32");
+  EXPECT_STREQ(mlirTypeName(ScaleType::E8M0), "f8E8M0FNU");
+  EXPECT_STREQ(mlirTypeName(ScaleType::F8E4M3), "f8E4M3FN");
+  EXPECT_EQ(floatBits(FloatFormat::E2M1), 4u);
+  EXPECT_EQ(floatBits(FloatFormat::E2M3), 6u);
+  EXPECT_EQ(floatBits(FloatFormat::E3M2), 6u);
+  EXPECT_EQ(floatBits(FloatFormat::E4M3), 8u);
+  EXPECT_EQ(floatBits(FloatFormat::E5M2), 8u);
 }
 
 } // namespace

@@ -105,10 +105,14 @@ llvm::Expected<KernelRecord> describeKernel(gpu::GPUFuncOp kernel) {
   record.blockSize = block.getInt();
 
   ArrayRef<Type> inputs = kernel.getFunctionType().getInputs();
-  bool hasZeros = scheme.hasZero();
-  SmallVector<StringRef> names = {"x", "codes", "scales"};
-  if (hasZeros)
-    names.push_back("zeros");
+  auto x = cast<MemRefType>(inputs.front());
+  auto out = cast<MemRefType>(inputs.back());
+  record.k = x.getDimSize(1);
+  record.n = out.getDimSize(1);
+  // x, the weights' storage parts (named as the core names them), out.
+  SmallVector<std::string> names = {"x"};
+  for (const core::Part &part : record.scheme.parts(record.n, record.k))
+    names.push_back(part.name);
   names.push_back("out");
   if (inputs.size() != names.size())
     return llvm::createStringError("kernel '" + record.name + "' has " +
@@ -125,10 +129,6 @@ llvm::Expected<KernelRecord> describeKernel(gpu::GPUFuncOp kernel) {
         {"element", elementName(memref.getElementType())},
         {"shape", std::move(shape)}});
   }
-  auto x = cast<MemRefType>(inputs.front());
-  auto out = cast<MemRefType>(inputs.back());
-  record.k = x.getDimSize(1);
-  record.n = out.getDimSize(1);
   record.activation = elementName(x.getElementType());
   return record;
 }

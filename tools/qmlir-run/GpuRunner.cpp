@@ -68,38 +68,31 @@ int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
   core::MatmulData data = core::makeMatmulData(problem);
   if (plantFault)
     std::printf("fault:    %s\n", core::plantFault(data, problem).c_str());
-  const core::QuantizedMatrix &w = data.weights;
-  std::vector<uint8_t> scales = w.scaleBytes();
-  std::vector<uint8_t> zeros;
-  if (w.scheme.zero == core::ZeroKind::Int)
-    zeros.assign(reinterpret_cast<const uint8_t *>(w.zeroCodes.data()),
-                 reinterpret_cast<const uint8_t *>(w.zeroCodes.data() +
-                                                   w.zeroCodes.size()));
-  else if (w.scheme.zero == core::ZeroKind::Float)
-    zeros = w.zeroValueBytes();
+  std::vector<std::vector<uint8_t>> parts = data.weights.partBytes();
   size_t outBytes = problem.m * problem.n * sizeof(uint16_t);
 
+  // Arguments in the manifest's order: x, the weights' parts, out.
   std::string error;
   DeviceBuffers buffers(driver);
-  CUdeviceptr x, codes, scalesPtr, zerosPtr = 0, out;
+  std::vector<void *> args;
+  CUdeviceptr pointer = 0;
   if (!buffers.add(data.activations.data(),
-                   data.activations.size() * sizeof(uint16_t), x, error) ||
-      !buffers.add(w.codes.data(), w.codes.size() * sizeof(uint32_t), codes,
-                   error) ||
-      !buffers.add(scales.data(), scales.size(), scalesPtr, error) ||
-      (!zeros.empty() && !buffers.add(zeros.data(), zeros.size(), zerosPtr, error)) ||
-      !buffers.add(nullptr, outBytes, out, error))
+                   data.activations.size() * sizeof(uint16_t), pointer, error))
     return failWith("cannot stage the inputs", error);
+  args.push_back(reinterpret_cast<void *>(pointer));
+  for (const std::vector<uint8_t> &part : parts) {
+    if (!buffers.add(part.data(), part.size(), pointer, error))
+      return failWith("cannot stage the inputs", error);
+    args.push_back(reinterpret_cast<void *>(pointer));
+  }
+  CUdeviceptr out = 0;
+  if (!buffers.add(nullptr, outBytes, out, error))
+    return failWith("cannot stage the inputs", error);
+  args.push_back(reinterpret_cast<void *>(out));
   // NaN in every output element: an element the kernel does not write fails.
   if (!driver.check("cuMemsetD8", driver.cuMemsetD8(out, 0xFF, outBytes), &error))
     return failWith("cannot poison the output", error);
 
-  std::vector<void *> args = {reinterpret_cast<void *>(x),
-                              reinterpret_cast<void *>(codes),
-                              reinterpret_cast<void *>(scalesPtr)};
-  if (!zeros.empty())
-    args.push_back(reinterpret_cast<void *>(zerosPtr));
-  args.push_back(reinterpret_cast<void *>(out));
   if (qmlir_launch(bundle, kernel, problem.m, args.data(), args.size(),
                    stream) != QMLIR_SUCCESS)
     return failWith("launch failed", qmlir_last_error());

@@ -41,7 +41,7 @@ Exit status: 0 pass, 1 mismatch, 2 bad input or failure, 77 skipped.
 )";
 
 int usageError(const std::string &message) {
-  std::fprintf(stderr, "qmlir-run: %s\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "qmlir-run: %s (see --help)\n", message.c_str());
   return kBadInput;
 }
 

@@ -44,9 +44,11 @@ struct MatmulData {
 /// and computes the reference. Deterministic for a given problem.
 MatmulData makeMatmulData(const MatmulProblem &problem);
 
-/// Plants a fault that the checker must see: flips the most significant bit of
-/// the code at (row = n / 2, col = argmax_k |x[0, k]|) in `data.weights`, but
-/// not in the reference. Returns a description of what was flipped.
+/// Plants a fault that the checker must see: flips one bit of the stored
+/// codes of weight (row = n / 2, col = argmax_k |x[0, k]|) in `data.weights`,
+/// but not in the reference: of the bits that hold that weight, the one whose
+/// flip changes the dequantized weight most while keeping it finite. Returns
+/// a description of what was flipped.
 std::string plantFault(MatmulData &data, const MatmulProblem &problem);
 
 /// Converts raw activation-type bits to double.

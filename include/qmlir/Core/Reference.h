@@ -17,54 +17,73 @@
 
 namespace qmlir::core {
 
-/// Quantized [rows, cols] weights in the canonical layout of Format.h.
+/// Quantized [rows, cols] weights in the canonical layout of Format.h. Only
+/// the members the scheme's parts need are filled.
 struct QuantizedMatrix {
   Scheme scheme;
   int64_t rows = 0;
   int64_t cols = 0;
-  /// rows x packedWords(cols, bits) words.
+  /// The "codes" part: rows x scheme.codeWordsPerRow(cols) words.
   std::vector<uint32_t> codes;
-  /// rows x groupsPerRow(cols) values, each exactly representable in
-  /// scheme.scaleType.
+  /// The "scales" part, row-major in its Part shape; each value exactly
+  /// representable in scheme.scaleType.
   std::vector<float> scales;
-  /// ZeroKind::Int: rows x packedWords(groupsPerRow(cols), bits) words.
+  /// ZeroKind::Int: the "zeros" part, rows x scheme.zeroWordsPerRow(cols).
   std::vector<uint32_t> zeroCodes;
-  /// ZeroKind::Float: rows x groupsPerRow(cols) values, exactly representable
-  /// in scheme.scaleType.
+  /// ZeroKind::Float: the "zeros" part, rows x groups, representable in
+  /// scheme.scaleType.
   std::vector<float> zeroValues;
+  /// Codebook formats: the "codebook" part, row-major in its Part shape.
+  std::vector<float> codebook;
+  /// Act-order: the "g_idx" part, the group of each column.
+  std::vector<int32_t> groupIndex;
 
-  int64_t wordsPerRow() const { return packedWords(cols, scheme.bits); }
-  int64_t groupsPerRow() const { return scheme.groupsPerRow(cols); }
-  int64_t zeroWordsPerRow() const {
-    return packedWords(groupsPerRow(), scheme.bits);
-  }
-  /// Integer value of code (r, c), after sign extension.
-  int32_t code(int64_t r, int64_t c) const;
-  /// Zero point of group g of row r as a float (0 when the scheme has none).
-  float zero(int64_t r, int64_t g) const;
-  /// Dequantized weight (r, c), computed in f32 exactly as kernels do:
-  /// float(q - z) * s for integer zeros, (float(q) - z) * s for float zeros.
+  /// Group of column c (g_idx[c] with act-order, else c / group size).
+  int64_t groupOf(int64_t c) const;
+  /// Dequantized weight (r, c), computed in f32 exactly as kernels do (see
+  /// Format.h for each format's formula; integer formats: float(q - z) * s
+  /// for integer zeros, (float(q) - z) * s for float zeros).
   float dequantized(int64_t r, int64_t c) const;
 
-  /// Scales or float zeros encoded in the storage type, little-endian bytes.
-  std::vector<uint8_t> scaleBytes() const;
-  std::vector<uint8_t> zeroValueBytes() const;
+  /// Every part as little-endian bytes in its storage type, in the order of
+  /// scheme.parts(rows, cols).
+  std::vector<std::vector<uint8_t>> partBytes() const;
 };
 
-/// Quantizes row-major [rows, cols] f32 weights with round to nearest (ties to
-/// even), computing in f32.
-///   zero = none: signed codes use s = max|w| / maxCode; unsigned codes use
-///                s = max(max w, 0) / maxCode.
-///   zero = int:  the group's range [min(lo, 0), max(hi, 0)] is mapped onto
-///                [minCode, maxCode]: s = range / (maxCode - minCode),
-///                z = clamp(rne(minCode - lo / s)), q = clamp(rne(w / s) + z).
-///   zero = float: same s, z = minCode - lo / s kept as a float,
+enum class BcqMethod { Greedy, Alternating };
+
+struct QuantizeOptions {
+  BcqMethod bcq = BcqMethod::Alternating;
+  /// Act-order: the order in which columns are grouped (column order[j]
+  /// joins group j / group size). Empty: by descending column L2 norm, the
+  /// order GPTQ's act-order would give for equal activation statistics.
+  std::vector<int64_t> columnOrder;
+};
+
+/// Quantizes row-major [rows, cols] f32 weights with round to nearest,
+/// computing in f32 (rules per format):
+///   integers, zero = none: signed codes use s = max|w| / maxCode; unsigned
+///                codes use s = max(max w, 0) / maxCode.
+///   integers, zero = int: the group's range [min(lo, 0), max(hi, 0)] is
+///                mapped onto [minCode, maxCode]: s = range / (maxCode -
+///                minCode), z = clamp(rne(minCode - lo / s)),
+///                q = clamp(rne(w / s) + z).
+///   integers, zero = float: same s, z = minCode - lo / s kept as a float,
 ///                q = clamp(rne(w / s + z)).
-/// Scales and float zeros are rounded to their storage type before the codes
-/// are computed, so dequantization uses exactly the stored values. A group of
+///   small floats: s = max|w| / maxFinite, q = encodeFloat(w / s).
+///   nf4:         s = max|w|, q = the nearest nf4 value to w / s.
+///   lutB:        codebook from the group's (or tensor's) values by k-means
+///                (quantile start, fixed iterations), q = nearest entry.
+///   bcqB:        greedy (a_i = mean|r|, b_i = sign r, r -= a_i b_i), then
+///                alternating refinement of a (least squares) and b (best
+///                of 2^B sign patterns) with BcqMethod::Alternating.
+///   ternary:     s = mean|w| (absmean), t = clamp(rne(w / s), -1, 1).
+/// Scales and zeros are rounded to their storage type before codes are
+/// computed, so dequantization uses exactly the stored values. A group of
 /// zeros gets s = 0 and codes that dequantize to 0.
 QuantizedMatrix quantize(const float *weights, int64_t rows, int64_t cols,
-                         const Scheme &scheme);
+                         const Scheme &scheme,
+                         const QuantizeOptions &options = {});
 
 /// Row-major [rows, cols] dequantized weights (f32 arithmetic, see above).
 std::vector<float> dequantize(const QuantizedMatrix &matrix);

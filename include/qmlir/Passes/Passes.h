@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
+#include "qmlir/Core/Format.h"
 
 namespace qmlir {
 
@@ -22,6 +23,11 @@ namespace qmlir {
 /// Patterns rewriting qmlir.matmul, qmlir.quantize and qmlir.dequantize into
 /// loops over memrefs (see the qmlir-lower-to-loops pass).
 void populateQmlirToLoopsPatterns(mlir::RewritePatternSet &patterns);
+
+/// Whether qmlir-lower-to-loops lowers qmlir.quantize for `scheme`: integer
+/// codes of one width with per-group or per-channel scales, no act-order.
+/// Other schemes are quantized offline by the reference (core::quantize).
+bool isQuantizeLowered(const core::Scheme &scheme);
 
 #define GEN_PASS_REGISTRATION
 #include "QmlirPasses.h.inc"

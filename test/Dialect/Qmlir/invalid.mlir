@@ -1,35 +1,5 @@
 // RUN: qmlir-opt %s -split-input-file -verify-diagnostics
 
-// expected-error @+1 {{expected an element format such as 'i4' (signed) or 'u4' (unsigned), got 'x4'}}
-func.func private @bad_format() -> (!qmlir.qtensor<8x128, #qmlir.scheme<x4, group = 128, scale = f16>>)
-
-// -----
-
-// expected-error @+1 {{bit-width must be between 2 and 8, got 9}}
-func.func private @bits_too_wide() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i9, group = 128, scale = f16>>)
-
-// -----
-
-// expected-error @+1 {{bit-width must be between 2 and 8, got 1}}
-func.func private @bits_too_narrow() -> (!qmlir.qtensor<8x128, #qmlir.scheme<u1, group = 128, scale = f16>>)
-
-// -----
-
-// expected-error @+1 {{group size must be positive or 'channel', got 0}}
-func.func private @group_zero() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 0, scale = f16>>)
-
-// -----
-
-// expected-error @+1 {{scale type must be f16, bf16 or f32, got 'i8'}}
-func.func private @integer_scale() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 128, scale = i8>>)
-
-// -----
-
-// expected-error @+2 {{expected one of [none, int, float] for kind of zero point, got: half}}
-// expected-error @+1 {{failed to parse Qmlir_SchemeAttr parameter 'zero'}}
-func.func private @unknown_zero() -> (!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 128, scale = f16, zero = half>>)
-
-// -----
 
 // expected-error @+1 {{expected a 2-D [N, K] weight shape, got 3 dimensions}}
 func.func private @rank3() -> (!qmlir.qtensor<2x8x128, #qmlir.scheme<i4, group = 128, scale = f16>>)
@@ -53,7 +23,7 @@ func.func private @not_a_scheme() -> (!qmlir.qtensor<8x96, 64>)
 
 !w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 func.func @pack_codes_shape(%c: tensor<8x15xi32>, %s: tensor<8x2xf16>) -> !w {
-  // expected-error @+1 {{'qmlir.pack' op codes must have type 'tensor<8x16xi32>' for '!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>', got 'tensor<8x15xi32>'}}
+  // expected-error @+1 {{'qmlir.pack' op codes (part 0) must have type 'tensor<8x16xi32>' for '!qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>', got 'tensor<8x15xi32>'}}
   %w = qmlir.pack %c, %s : (tensor<8x15xi32>, tensor<8x2xf16>) -> !w
   return %w : !w
 }
@@ -62,7 +32,7 @@ func.func @pack_codes_shape(%c: tensor<8x15xi32>, %s: tensor<8x2xf16>) -> !w {
 
 !w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 func.func @pack_scale_type(%c: tensor<8x16xi32>, %s: tensor<8x2xbf16>) -> !w {
-  // expected-error @+1 {{'qmlir.pack' op scales must have type 'tensor<8x2xf16>'}}
+  // expected-error @+1 {{'qmlir.pack' op scales (part 1) must have type 'tensor<8x2xf16>'}}
   %w = qmlir.pack %c, %s : (tensor<8x16xi32>, tensor<8x2xbf16>) -> !w
   return %w : !w
 }
@@ -71,7 +41,7 @@ func.func @pack_scale_type(%c: tensor<8x16xi32>, %s: tensor<8x2xbf16>) -> !w {
 
 !w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 func.func @pack_unexpected_zeros(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>, %z: tensor<8x1xi32>) -> !w {
-  // expected-error @+1 {{'qmlir.pack' op has zero points but the scheme #qmlir.scheme<i4, group = 64, scale = f16> has none}}
+  // expected-error @+1 {{'qmlir.pack' op takes 2 parts (codes, scales) for the scheme #qmlir.scheme<i4, group = 64, scale = f16>, got 3}}
   %w = qmlir.pack %c, %s, %z : (tensor<8x16xi32>, tensor<8x2xf16>, tensor<8x1xi32>) -> !w
   return %w : !w
 }
@@ -80,7 +50,7 @@ func.func @pack_unexpected_zeros(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>, %z: 
 
 !w = !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 64, scale = f16, zero = int>>
 func.func @pack_missing_zeros(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>) -> !w {
-  // expected-error @+1 {{'qmlir.pack' op needs zero points of type 'tensor<8x1xi32>' for the scheme #qmlir.scheme<u4, group = 64, scale = f16, zero = int>}}
+  // expected-error @+1 {{'qmlir.pack' op takes 3 parts (codes, scales, zeros) for the scheme #qmlir.scheme<u4, group = 64, scale = f16, zero = int>, got 2}}
   %w = qmlir.pack %c, %s : (tensor<8x16xi32>, tensor<8x2xf16>) -> !w
   return %w : !w
 }
@@ -89,7 +59,7 @@ func.func @pack_missing_zeros(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>) -> !w {
 
 !w = !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 64, scale = f16, zero = float>>
 func.func @pack_zeros_type(%c: tensor<8x16xi32>, %s: tensor<8x2xf16>, %z: tensor<8x1xi32>) -> !w {
-  // expected-error @+1 {{'qmlir.pack' op zeros must have type 'tensor<8x2xf16>'}}
+  // expected-error @+1 {{'qmlir.pack' op zeros (part 2) must have type 'tensor<8x2xf16>'}}
   %w = qmlir.pack %c, %s, %z : (tensor<8x16xi32>, tensor<8x2xf16>, tensor<8x1xi32>) -> !w
   return %w : !w
 }
@@ -192,4 +162,27 @@ func.func @dequantize_integer_result(%w: !w) -> tensor<8x128xi32> {
   // expected-error @+1 {{'qmlir.dequantize' op result #0 must be 2D tensor of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<8x128xi32>'}}
   %f = qmlir.dequantize %w : !w -> tensor<8x128xi32>
   return %f : tensor<8x128xi32>
+}
+
+// -----
+
+// expected-error @+1 {{bits lists 3 groups but K = 512 with group 128 has 4}}
+func.func private @mixed_bits_count() -> (!qmlir.qtensor<8x512, #qmlir.scheme<u*, bits = [4, 2, 3], group = 128, scale = f16>>)
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 32, scale = f16, zero = int, act_order>>
+func.func @pack_act_order_without_g_idx(%c: tensor<8x16xi32>, %s: tensor<8x4xf16>, %z: tensor<8x1xi32>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op takes 4 parts (codes, scales, zeros, g_idx) for the scheme #qmlir.scheme<u4, group = 32, scale = f16, zero = int, act_order>, got 3}}
+  %w = qmlir.pack %c, %s, %z : (tensor<8x16xi32>, tensor<8x4xf16>, tensor<8x1xi32>) -> !w
+  return %w : !w
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<mxfp4>>
+func.func @pack_mx_scales_as_f16(%c: tensor<8x16xi32>, %s: tensor<8x4xf16>) -> !w {
+  // expected-error @+1 {{'qmlir.pack' op scales (part 1) must have type 'tensor<8x4xf8E8M0FNU>'}}
+  %w = qmlir.pack %c, %s : (tensor<8x16xi32>, tensor<8x4xf16>) -> !w
+  return %w : !w
 }

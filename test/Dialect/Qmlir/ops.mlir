@@ -18,6 +18,53 @@ func.func private @schemes(
     !qmlir.qtensor<8x128, #qmlir.scheme<i3, group = 64, scale = f16, zero = float>>,
     !qmlir.qtensor<8x128, #qmlir.scheme<u2, group = 64, scale = f16>>)
 
+// Every element format and field, written as users may write them (aliases,
+// spacing) and printed in canonical form.
+// CHECK-LABEL: func.func private @formats
+// CHECK-SAME: #qmlir.scheme<f4e2m1, group = 32, scale = e8m0>
+// CHECK-SAME: #qmlir.scheme<f4e2m1, group = 16, scale = f8e4m3>
+// CHECK-SAME: #qmlir.scheme<f6e2m3, group = channel, scale = bf16>
+// CHECK-SAME: #qmlir.scheme<f6e3m2, group = 32, scale = f16>
+// CHECK-SAME: #qmlir.scheme<f8e4m3, group = tensor, scale = f32>
+// CHECK-SAME: #qmlir.scheme<f8e5m2, group = 128, scale = f16>
+// CHECK-SAME: #qmlir.scheme<nf4, group = 64, scale = bf16>
+// CHECK-SAME: #qmlir.scheme<lut3, group = 32, codebook = group>
+// CHECK-SAME: #qmlir.scheme<lut4, group = tensor, scale = f32>
+// CHECK-SAME: #qmlir.scheme<bcq3, group = 128, scale = f16, zero = float>
+// CHECK-SAME: #qmlir.scheme<ternary, group = channel, scale = f16>
+// CHECK-SAME: #qmlir.scheme<u*, bits = [4, 2, 3, 8], group = 32, scale = f16, zero = int>
+// CHECK-SAME: #qmlir.scheme<i1, group = 32, scale = f16, zero = int, act_order>
+// CHECK-SAME: #qmlir.scheme<u4, group = tensor, scale = f32, zero = float>
+func.func private @formats(
+    !qmlir.qtensor<8x128, #qmlir.scheme<mxfp4>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<nvfp4>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<f6e2m3, group = channel, scale = bf16>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<f6e3m2, group = 32, scale = f16>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<f8e4m3, group = tensor, scale = f32>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<f8e5m2, group = 128, scale = f16>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<nf4, group = 64, scale = bf16>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<lut3, group = 32, scale = f16, codebook = group>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<lut4, group = tensor, scale = f32, codebook = tensor>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<bcq3,group=128,scale=f16,zero=float>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<ternary, group = channel, scale = f16>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<u*, bits = [4, 2, 3, 8], group = 32, scale = f16, zero = int>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<i1, group = 32, scale = f16, zero = int, act_order>>,
+    !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = tensor, scale = f32, zero = float>>)
+
+// The parts of a few schemes, as qmlir.pack takes them: mxfp4's e8m0 scales,
+// a per-group codebook, act-order's g_idx.
+// CHECK-LABEL: func.func @parts
+// CHECK: qmlir.pack %{{.*}}, %{{.*}} : (tensor<8x16xi32>, tensor<8x4xf8E8M0FNU>)
+// CHECK: qmlir.pack %{{.*}}, %{{.*}} : (tensor<8x12xi32>, tensor<8x32xf16>)
+// CHECK: qmlir.pack %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<8x16xi32>, tensor<8x4xf16>, tensor<8x1xi32>, tensor<1x128xi32>)
+func.func @parts(%c4: tensor<8x16xi32>, %e8: tensor<8x4xf8E8M0FNU>, %c3: tensor<8x12xi32>, %book: tensor<8x32xf16>,
+                 %s: tensor<8x4xf16>, %z: tensor<8x1xi32>, %g: tensor<1x128xi32>) {
+  %a = qmlir.pack %c4, %e8 : (tensor<8x16xi32>, tensor<8x4xf8E8M0FNU>) -> !qmlir.qtensor<8x128, #qmlir.scheme<mxfp4>>
+  %b = qmlir.pack %c3, %book : (tensor<8x12xi32>, tensor<8x32xf16>) -> !qmlir.qtensor<8x128, #qmlir.scheme<lut3, group = 32, scale = f16, codebook = group>>
+  %c = qmlir.pack %c4, %s, %z, %g : (tensor<8x16xi32>, tensor<8x4xf16>, tensor<8x1xi32>, tensor<1x128xi32>) -> !qmlir.qtensor<8x128, #qmlir.scheme<u4, group = 32, scale = f16, zero = int, act_order>>
+  return
+}
+
 !sym = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
 !asym = !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
 
@@ -45,7 +92,7 @@ func.func @matmul_zero_points_bf16(%x: tensor<7x384xbf16>, %c: tensor<96x36xi32>
 
 // CHECK-LABEL: func.func @quantize_unpack_dequantize
 // CHECK: %[[Q:.*]] = qmlir.quantize %{{.*}} : tensor<96x384xf32> -> !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
-// CHECK: %[[C:.*]], %[[S:.*]], %[[Z:.*]] = qmlir.unpack %[[Q]] : !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
+// CHECK: %{{.*}}:3 = qmlir.unpack %[[Q]] : !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>
 // CHECK: qmlir.dequantize %[[Q]] : !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>> -> tensor<96x384xf16>
 func.func @quantize_unpack_dequantize(%f: tensor<96x384xf32>) -> (tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>, tensor<96x384xf16>) {
   %w = qmlir.quantize %f : tensor<96x384xf32> -> !asym
