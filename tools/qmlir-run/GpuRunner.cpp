@@ -92,6 +92,10 @@ int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
   // NaN in every output element: an element the kernel does not write fails.
   if (!driver.check("cuMemsetD8", driver.cuMemsetD8(out, 0xFF, outBytes), &error))
     return failWith("cannot poison the output", error);
+  // Copies from pageable memory and memsets may still be in flight when they
+  // return; the kernel must not start before they land.
+  if (!driver.check("cuCtxSynchronize", driver.cuCtxSynchronize(), &error))
+    return failWith("cannot stage the inputs", error);
 
   if (qmlir_launch(bundle, kernel, problem.m, args.data(), args.size(),
                    stream) != QMLIR_SUCCESS)
@@ -193,7 +197,7 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
 
   CUstream stream = nullptr;
   if (!driver->check("cuStreamCreate",
-                     driver->cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
+                     driver->cuStreamCreate(&stream, CU_STREAM_DEFAULT),
                      &error))
     return failWith("cannot create a stream", error);
   int status = kPass;
