@@ -53,6 +53,27 @@ for family in $(cut -d' ' -f1 "$pack/formats/matrix.txt" | uniq); do
   all=$((all + t)); ok=$((ok + p))
   echo "| $family | $t | $p | $((t - p)) | ${maxrel[$family]} | ${maxelem[$family]} |" >>"$results"
 done
+# The planted fault (one flipped bit of the stored codes) must fail the check
+# for every family: the first problem of each family, again, with the fault.
+{
+  echo
+  echo "| planted fault in | problem | result |"
+  echo "|---|---|---|"
+} >>"$results"
+for family in $(cut -d' ' -f1 "$pack/formats/matrix.txt" | uniq); do
+  line=$(grep -n "^$family " "$pack/formats/matrix.txt" | head -n1 | cut -d: -f1)
+  read -r _ m _ _ _ seed _ <<<"$(sed -n "${line}p" "$pack/formats/matrix.txt")"
+  id=$(printf "%04d" "$line")
+  text=$("$RUN" --target=gpu "$PACK/formats/$id" --m="$m" --seed="$seed" --plant-fault 2>&1); rc=$?
+  echo "== planted fault $id $family (exit $rc)" >>"$log"; echo "$text" >>"$log"
+  all=$((all + 1))
+  if [ "$rc" = 1 ]; then
+    ok=$((ok + 1)); echo "| $family | $id | fails as it must (exit 1) |" >>"$results"
+  else
+    echo "| $family | $id | NOT DETECTED (exit $rc) |" >>"$results"
+  fi
+done
+
 {
   echo
   echo "$ok passed, $((all - ok)) failed"
