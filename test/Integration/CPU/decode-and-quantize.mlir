@@ -15,6 +15,8 @@ func.func private @printMemrefI32(memref<*xi32>) attributes {llvm.emit_c_interfa
 !u4 = !qmlir.qtensor<1x16, #qmlir.scheme<u4, group = 16, scale = f16, zero = int>>
 !i3 = !qmlir.qtensor<1x11, #qmlir.scheme<i3, group = channel, scale = f32>>
 !i4 = !qmlir.qtensor<1x8, #qmlir.scheme<i4, group = 4, scale = f16>>
+!mx = !qmlir.qtensor<1x32, #qmlir.scheme<mxfp4>>
+!t = !qmlir.qtensor<1x4, #qmlir.scheme<ternary, group = channel, scale = f16>>
 
 func.func @print_f32(%t: tensor<?x?xf32>) {
   %m = bufferization.to_buffer %t : tensor<?x?xf32> to memref<?x?xf32>
@@ -44,6 +46,26 @@ func.func @main() {
   %dd3 = tensor.cast %d3 : tensor<1x11xf32> to tensor<?x?xf32>
   call @print_f32(%dd3) : (tensor<?x?xf32>) -> ()
   // CHECK: [-4, -3, -2, -1, 0, 1, 2, 3, 0, 1, -3]
+
+  // MXFP4: e2m1 codes 0..15 twice (OCP: 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their
+  // negatives) times the e8m0 scale 2.0 of the group of 32.
+  %cm = arith.constant dense<[[1985229328, -19088744, 1985229328, -19088744]]> : tensor<1x4xi32>
+  %sm = arith.constant dense<[[2.0]]> : tensor<1x1xf8E8M0FNU>
+  %wm = qmlir.pack %cm, %sm : (tensor<1x4xi32>, tensor<1x1xf8E8M0FNU>) -> !mx
+  %dm = qmlir.dequantize %wm : !mx -> tensor<1x32xf32>
+  %ddm = tensor.cast %dm : tensor<1x32xf32> to tensor<?x?xf32>
+  call @print_f32(%ddm) : (tensor<?x?xf32>) -> ()
+  // CHECK: [0, 1, 2, 3, 4, 6, 8, 12, -0, -1, -2, -3, -4, -6, -8, -12, 0, 1, 2, 3, 4, 6, 8, 12, -0, -1, -2, -3, -4, -6, -8, -12]
+
+  // Ternary: trits 1, -1, 0, 1 are base-3 digits 2, 0, 1, 2 of one word,
+  // 2 + 0 * 3 + 1 * 9 + 2 * 27 = 65; scale 0.5.
+  %ct = arith.constant dense<[[65]]> : tensor<1x1xi32>
+  %st = arith.constant dense<[[0.5]]> : tensor<1x1xf16>
+  %wt = qmlir.pack %ct, %st : (tensor<1x1xi32>, tensor<1x1xf16>) -> !t
+  %dt = qmlir.dequantize %wt : !t -> tensor<1x4xf32>
+  %ddt = tensor.cast %dt : tensor<1x4xf32> to tensor<?x?xf32>
+  call @print_f32(%ddt) : (tensor<?x?xf32>) -> ()
+  // CHECK: [0.5, -0.5, 0, 0.5]
 
   // Matmul with the u4 weights: a row of ones sums them (-4), a unit
   // vector picks the last one (3.5); f16 output.
