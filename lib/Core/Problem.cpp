@@ -7,10 +7,11 @@
 
 #include "qmlir/Core/Problem.h"
 
+#include "Internal.h"
+
 #include <cassert>
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <limits>
 #include <random>
 
@@ -138,14 +139,6 @@ double qmlir::core::activationValue(uint16_t bits, FloatType type) {
   assert(false && "activations are f16 or bf16");
   return std::numeric_limits<double>::quiet_NaN();
 }
-
-namespace qmlir::core::detail {
-// Defined in Reference.cpp.
-void forEachDequantizedRow(
-    const QuantizedMatrix &matrix,
-    const std::function<void(int64_t, const float *)> &fn);
-double dotRow(const double *x, const double *w, int64_t k, double *absSum);
-} // namespace qmlir::core::detail
 
 MatmulData qmlir::core::makeMatmulData(const MatmulProblem &problem) {
   assert(problem.validate().empty() && "invalid matmul problem");

@@ -589,7 +589,7 @@ TEST_F(RuntimeTest, ZerosForSchemeWithoutZeros) {
   json &args = kernel0()["arguments"];
   args.insert(args.begin() + 3, argument("zeros", "i32", 256, 4));
   expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
-                  {"kernels[0].arguments", "no zero points",
+                  {"kernels[0].arguments", "#qmlir.scheme<i4, group = 128, scale = f16>",
                    "(x, codes, scales, out)",
                    "(x, codes, scales, zeros, out)"});
 }
@@ -598,7 +598,7 @@ TEST_F(RuntimeTest, MissingZeros) {
   json &args = manifest["kernels"][1]["arguments"];
   args.erase(args.begin() + 3);
   expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
-                  {"kernels[1].arguments", "int zero points",
+                  {"kernels[1].arguments", "zero = int",
                    "(x, codes, scales, zeros, out)"});
 }
 
