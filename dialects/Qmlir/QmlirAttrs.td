@@ -116,7 +116,9 @@ def Qmlir_SchemeAttr : AttrDef<Qmlir_Dialect, "Scheme"> {
              getKind() == ElementKind::UnsignedInt;
     }
     bool isMixed() const { return !getMixedBits().empty(); }
-    bool isPerTensor() const { return getGroupSize() == -1; }
+    bool isPerTensor() const {
+      return getGroupSize() == ::qmlir::core::kPerTensor;
+    }
     /// Group size for rows of K elements (K for channel and tensor).
     int64_t getGroupSizeFor(int64_t k) const {
       return getGroupSize() > 0 ? getGroupSize() : k;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CoreTestSupport.h"
 #include "qmlir/Core/Format.h"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 using namespace qmlir::core;
+using namespace qmlir::core::test_support;
 
 namespace {
 
@@ -468,18 +470,6 @@ Scheme parseOrDie(const std::string &text) {
   std::optional<Scheme> scheme = Scheme::parse(text, &error);
   EXPECT_TRUE(scheme) << text << ": " << error;
   return scheme.value_or(Scheme());
-}
-
-Scheme intScheme(bool isSigned, unsigned bits, int64_t group,
-                 ScaleType scale = ScaleType::F16,
-                 ZeroKind zero = ZeroKind::None) {
-  Scheme s;
-  s.kind = isSigned ? ElementKind::SignedInt : ElementKind::UnsignedInt;
-  s.bits = bits;
-  s.groupSize = group;
-  s.scaleType = scale;
-  s.zero = zero;
-  return s;
 }
 
 TEST(SchemeTest, CodeRanges) {

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CoreTestSupport.h"
 #include "qmlir/Core/Reference.h"
 
 #include <gtest/gtest.h>
@@ -20,17 +21,9 @@
 #include <vector>
 
 using namespace qmlir::core;
+using namespace qmlir::core::test_support;
 
 namespace {
-
-std::vector<float> randomNormal(int64_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> values(count);
-  for (float &value : values)
-    value = normal(rng);
-  return values;
-}
 
 Scheme parseOrDie(const std::string &text) {
   std::string error;

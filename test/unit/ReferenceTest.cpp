@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CoreTestSupport.h"
 #include "qmlir/Core/Reference.h"
 #include "qmlir/Core/Problem.h"
 
@@ -22,6 +23,7 @@
 #include <vector>
 
 using namespace qmlir::core;
+using namespace qmlir::core::test_support;
 
 namespace qmlir::core {
 // Readable names for parameterized tests.
@@ -31,27 +33,6 @@ void PrintTo(const MatmulProblem &problem, std::ostream *os) {
 } // namespace qmlir::core
 
 namespace {
-
-std::vector<float> randomNormal(int64_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> values(count);
-  for (float &value : values)
-    value = normal(rng);
-  return values;
-}
-
-Scheme intScheme(bool isSigned, unsigned bits, int64_t group,
-                 ScaleType scale = ScaleType::F16,
-                 ZeroKind zero = ZeroKind::None) {
-  Scheme s;
-  s.kind = isSigned ? ElementKind::SignedInt : ElementKind::UnsignedInt;
-  s.bits = bits;
-  s.groupSize = group;
-  s.scaleType = scale;
-  s.zero = zero;
-  return s;
-}
 
 /// Unit roundoff of a scale storage type.
 double unitRoundoff(ScaleType type) {
