@@ -84,6 +84,11 @@ Status Bundle::open(const std::string &directory,
           (kernel.argumentNames.empty() ? "" : ", ") + arg.name;
     bundle->kernels.push_back(std::move(kernel));
   }
+  for (const LayerSpec &spec : bundle->manifest.layers)
+    bundle->layers.push_back(
+        Layer{&spec, std::vector<const void *>(spec.weights.size(), nullptr)});
+  if (Status s = bundle->checkWeightsFile(); !s.ok())
+    return failure(s.code, "qmlir_bundle_open: " + s.message);
   result = std::move(bundle);
   return Status::success();
 }
@@ -252,8 +257,11 @@ Bundle::~Bundle() {
   // the driver may be shut down already and say so, which is fine too).
   cuda::CUcontext current = nullptr;
   if (driver->cuCtxGetCurrent(&current) == cuda::CUDA_SUCCESS && current &&
-      current == context)
+      current == context) {
     unloadModules();
+    if (weightsMemory)
+      driver->cuMemFree(weightsMemory);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -292,16 +300,19 @@ Status Bundle::kernelInfo(const char *name, qmlir_kernel_info &info) const {
   info.num_args = spec.arguments.size();
   info.m_min = spec.launch.mMin;
   info.m_max = spec.launch.mMax;
+  info.up_scheme = spec.isSwiglu() ? spec.upSchemeText.c_str() : nullptr;
+  info.has_bias = spec.hasBias;
+  info.has_residual = spec.hasResidual;
   return Status::success();
 }
 
-Status Bundle::checkLaunch(const Kernel &kernel, int64_t m, void *const *args,
-                           size_t numArgs) const {
+Status Bundle::checkLaunch(const char *caller, const Kernel &kernel, int64_t m,
+                           void *const *args, size_t numArgs) const {
   // Messages are built only on failure: a good call allocates nothing.
   const KernelSpec &spec = *kernel.spec;
   auto invalid = [&](const std::string &what) {
     return failure(QMLIR_ERROR_INVALID_ARGUMENT,
-                   "qmlir_launch: kernel '" + spec.name + "': " + what);
+                   std::string(caller) + ": kernel '" + spec.name + "': " + what);
   };
   auto argument = [&](size_t i) {
     return "argument " + std::to_string(i) + " ('" + spec.arguments[i].name +
@@ -338,32 +349,42 @@ Status Bundle::launch(const char *name, int64_t m, void *const *args,
   const Kernel *kernel = find(name);
   if (!kernel)
     return notFound("qmlir_launch", name);
-  if (Status s = checkLaunch(*kernel, m, args, numArgs); !s.ok())
+  if (Status s = checkLaunch("qmlir_launch", *kernel, m, args, numArgs);
+      !s.ok())
     return s;
-  const KernelSpec &spec = *kernel->spec;
+  return enqueue("qmlir_launch", *kernel, m, args, stream);
+}
+
+Status Bundle::checkContext(const char *caller) const {
   if (!loaded)
     return failure(QMLIR_ERROR_NOT_LOADED,
-                   "qmlir_launch: kernel '" + spec.name + "': bundle '" + dir +
+                   std::string(caller) + ": bundle '" + dir +
                        "' is not loaded; call qmlir_bundle_load first");
-
   // The functions belong to the context the bundle was loaded into.
   cuda::CUcontext current = nullptr;
   if (cuda::CUresult r = driver->cuCtxGetCurrent(&current);
       r != cuda::CUDA_SUCCESS)
-    return failure(QMLIR_ERROR_CUDA,
-                   "qmlir_launch: kernel '" + spec.name +
-                       "': " + driver->describe("cuCtxGetCurrent", r));
+    return failure(QMLIR_ERROR_CUDA, std::string(caller) + ": " +
+                                         driver->describe("cuCtxGetCurrent", r));
   if (!current)
     return failure(QMLIR_ERROR_NO_DEVICE,
-                   "qmlir_launch: kernel '" + spec.name +
-                       "': no CUDA context is current on this thread; make "
+                   std::string(caller) +
+                       ": no CUDA context is current on this thread; make "
                        "current the context the bundle was loaded into");
   if (current != context)
     return failure(QMLIR_ERROR_NOT_LOADED,
-                   "qmlir_launch: kernel '" + spec.name + "': bundle '" + dir +
+                   std::string(caller) + ": bundle '" + dir +
                        "' was loaded into another CUDA context than the "
                        "current one");
+  return Status::success();
+}
 
+Status Bundle::enqueue(const char *caller, const Kernel &kernel, int64_t m,
+                       void *const *args, void *stream) const {
+  if (Status s = checkContext(caller); !s.ok())
+    return s;
+  const KernelSpec &spec = *kernel.spec;
+  const size_t numArgs = spec.arguments.size();
   // Kernel argument ABI v1: per argument a 2-D memref descriptor (allocated
   // pointer, aligned pointer, offset, sizes, strides), all 64-bit.
   uint64_t values[kMaxKernelArguments * kParamsPerArgument];
@@ -390,12 +411,12 @@ Status Bundle::launch(const char *name, int64_t m, void *const *args,
   for (size_t d = 0; d < 3; ++d)
     grid[d] = unsigned(launch.grid[d].resolve(m));
   cuda::CUresult r = driver->cuLaunchKernel(
-      kernel->function, grid[0], grid[1], grid[2], launch.block[0],
+      kernel.function, grid[0], grid[1], grid[2], launch.block[0],
       launch.block[1], launch.block[2], launch.sharedMemoryBytes,
       static_cast<cuda::CUstream>(stream), params, nullptr);
   if (r != cuda::CUDA_SUCCESS)
     return failure(QMLIR_ERROR_CUDA,
-                   "qmlir_launch: kernel '" + spec.name +
+                   std::string(caller) + ": kernel '" + spec.name +
                        "' with M = " + std::to_string(m) + ", grid [" +
                        std::to_string(grid[0]) + ", " +
                        std::to_string(grid[1]) + ", " +

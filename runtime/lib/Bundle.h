@@ -20,6 +20,8 @@
 #include "qmlir/Runtime/CudaDriver.h"
 
 #include <memory>
+#include <string_view>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,20 @@ public:
   Status kernelInfo(const char *name, qmlir_kernel_info &info) const;
 
   size_t kernelCount() const { return kernels.size(); }
+
+  // Layers (BundleLayers.cpp).
+  size_t layerCount() const { return layers.size(); }
+  const char *layerName(size_t index) const;
+  Status layerInfo(const char *name, qmlir_layer_info &info) const;
+  Status weightInfo(const char *layer, size_t index,
+                    qmlir_weight_info &info) const;
+  Status uploadWeights();
+  Status bindWeight(const char *layer, const char *weight,
+                    const void *pointer);
+  Status workspaceSize(const char *layer, int64_t m, size_t &bytes) const;
+  Status runLayer(const char *layer, int64_t m, const void *x,
+                  const void *residual, void *out, void *workspace,
+                  size_t workspaceBytes, void *stream) const;
   /// Null if `index` is out of range.
   const char *kernelName(size_t index) const;
   const std::string &directory() const { return dir; }
@@ -61,8 +77,30 @@ private:
     cuda::CUfunction function = nullptr;
   };
 
+  struct Layer {
+    const LayerSpec *spec = nullptr;
+    /// Device pointer of each weight (null: neither uploaded nor bound).
+    std::vector<const void *> weights;
+  };
+
   explicit Bundle(std::string directory) : dir(std::move(directory)) {}
   const Kernel *find(const char *name) const;
+  const Layer *findLayer(const char *name) const;
+  /// NOT_FOUND for layer `name`.
+  Status layerNotFound(const char *caller, const char *name) const;
+  /// Checks M, the argument count and the pointers of a call of `kernel`.
+  Status checkLaunch(const char *caller, const Kernel &kernel, int64_t m,
+                     void *const *args, size_t numArgs) const;
+  /// Enqueues a checked call (the bundle must be loaded and its context
+  /// current).
+  Status enqueue(const char *caller, const Kernel &kernel, int64_t m,
+                 void *const *args, void *stream) const;
+  /// NOT_LOADED / NO_DEVICE unless the bundle is loaded into the current
+  /// context.
+  Status checkContext(const char *caller) const;
+  /// IO / BAD_MANIFEST unless weights.bin has the manifest's size.
+  Status checkWeightsFile() const;
+  std::string weightsPath() const;
   /// NOT_FOUND for `name`, naming the caller and the kernels there are.
   Status notFound(const char *caller, const char *name) const;
   Status checkLaunch(const Kernel &kernel, int64_t m, void *const *args,
@@ -76,6 +114,9 @@ private:
   Manifest manifest;
   std::vector<Module> modules;
   std::vector<Kernel> kernels;
+  std::vector<Layer> layers;
+  /// weights.bin in device memory, once uploaded (freed with the bundle).
+  cuda::CUdeviceptr weightsMemory = 0;
   CudaDriver *driver = nullptr;      // set by a successful load
   cuda::CUcontext context = nullptr; // the context the modules are in
   bool loaded = false;

@@ -16,13 +16,18 @@
 
 using namespace qmlir::runtime;
 
-uint64_t qmlir::runtime::fnv1a64(const unsigned char *data, size_t size) {
-  uint64_t hash = 0xcbf29ce484222325ull;
+uint64_t qmlir::runtime::fnv1a64Update(uint64_t hash,
+                                       const unsigned char *data,
+                                       size_t size) {
   for (size_t i = 0; i < size; ++i) {
     hash ^= data[i];
     hash *= 0x100000001b3ull;
   }
   return hash;
+}
+
+uint64_t qmlir::runtime::fnv1a64(const unsigned char *data, size_t size) {
+  return fnv1a64Update(0xcbf29ce484222325ull, data, size);
 }
 
 std::string qmlir::runtime::hex64(uint64_t value) {

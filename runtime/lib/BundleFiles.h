@@ -22,6 +22,8 @@ namespace qmlir::runtime {
 
 /// FNV-1a, 64-bit, of `size` bytes.
 uint64_t fnv1a64(const unsigned char *data, size_t size);
+/// Continues a hash over `size` more bytes.
+uint64_t fnv1a64Update(uint64_t hash, const unsigned char *data, size_t size);
 
 /// 16 lowercase hexadecimal digits, as in the manifest.
 std::string hex64(uint64_t value);

@@ -101,6 +101,8 @@ const char *qmlir_status_name(qmlir_status status) {
     return "QMLIR_ERROR_NOT_LOADED";
   case QMLIR_ERROR_CUDA:
     return "QMLIR_ERROR_CUDA";
+  case QMLIR_ERROR_NOT_BOUND:
+    return "QMLIR_ERROR_NOT_BOUND";
   }
   // A value outside the enum, e.g. from a newer header.
   return "QMLIR_UNKNOWN_STATUS";
@@ -184,5 +186,106 @@ qmlir_status qmlir_launch(qmlir_bundle *bundle, const char *kernel, int64_t m,
     if (!kernel)
       return nullArgument("qmlir_launch", "kernel (the kernel name)");
     return unwrap(bundle)->launch(kernel, m, args, num_args, stream);
+  });
+}
+
+size_t qmlir_bundle_layer_count(const qmlir_bundle *bundle) {
+  return bundle ? unwrap(bundle)->layerCount() : 0;
+}
+
+const char *qmlir_bundle_layer_name(const qmlir_bundle *bundle, size_t index) {
+  const char *name = nullptr;
+  guarded("qmlir_bundle_layer_name", QMLIR_ERROR_INVALID_ARGUMENT, [&] {
+    if (!bundle)
+      return nullArgument("qmlir_bundle_layer_name", "bundle");
+    name = unwrap(bundle)->layerName(index);
+    if (!name)
+      return failure(QMLIR_ERROR_INVALID_ARGUMENT,
+                     "qmlir_bundle_layer_name: index " + std::to_string(index) +
+                         " is out of range (the bundle has " +
+                         std::to_string(unwrap(bundle)->layerCount()) +
+                         " layers)");
+    return Status::success();
+  });
+  return name;
+}
+
+qmlir_status qmlir_bundle_layer_info(const qmlir_bundle *bundle,
+                                     const char *layer,
+                                     qmlir_layer_info *info) {
+  return guarded("qmlir_bundle_layer_info", QMLIR_ERROR_INVALID_ARGUMENT, [&] {
+    if (!bundle)
+      return nullArgument("qmlir_bundle_layer_info", "bundle");
+    if (!layer)
+      return nullArgument("qmlir_bundle_layer_info", "layer");
+    if (!info)
+      return nullArgument("qmlir_bundle_layer_info", "info");
+    return unwrap(bundle)->layerInfo(layer, *info);
+  });
+}
+
+qmlir_status qmlir_bundle_weight_info(const qmlir_bundle *bundle,
+                                      const char *layer, size_t index,
+                                      qmlir_weight_info *info) {
+  return guarded("qmlir_bundle_weight_info", QMLIR_ERROR_INVALID_ARGUMENT, [&] {
+    if (!bundle)
+      return nullArgument("qmlir_bundle_weight_info", "bundle");
+    if (!layer)
+      return nullArgument("qmlir_bundle_weight_info", "layer");
+    if (!info)
+      return nullArgument("qmlir_bundle_weight_info", "info");
+    return unwrap(bundle)->weightInfo(layer, index, *info);
+  });
+}
+
+qmlir_status qmlir_bundle_upload_weights(qmlir_bundle *bundle) {
+  return guarded("qmlir_bundle_upload_weights", QMLIR_ERROR_CUDA, [&] {
+    if (!bundle)
+      return nullArgument("qmlir_bundle_upload_weights", "bundle");
+    return unwrap(bundle)->uploadWeights();
+  });
+}
+
+qmlir_status qmlir_bundle_bind_weight(qmlir_bundle *bundle, const char *layer,
+                                      const char *weight,
+                                      const void *device_pointer) {
+  return guarded("qmlir_bundle_bind_weight", QMLIR_ERROR_INVALID_ARGUMENT, [&] {
+    if (!bundle)
+      return nullArgument("qmlir_bundle_bind_weight", "bundle");
+    if (!layer)
+      return nullArgument("qmlir_bundle_bind_weight", "layer");
+    if (!weight)
+      return nullArgument("qmlir_bundle_bind_weight", "weight");
+    return unwrap(bundle)->bindWeight(layer, weight, device_pointer);
+  });
+}
+
+qmlir_status qmlir_layer_workspace_size(const qmlir_bundle *bundle,
+                                        const char *layer, int64_t m,
+                                        size_t *bytes) {
+  return guarded("qmlir_layer_workspace_size", QMLIR_ERROR_INVALID_ARGUMENT,
+                 [&] {
+                   if (!bundle)
+                     return nullArgument("qmlir_layer_workspace_size",
+                                         "bundle");
+                   if (!layer)
+                     return nullArgument("qmlir_layer_workspace_size", "layer");
+                   if (!bytes)
+                     return nullArgument("qmlir_layer_workspace_size", "bytes");
+                   return unwrap(bundle)->workspaceSize(layer, m, *bytes);
+                 });
+}
+
+qmlir_status qmlir_run_layer(qmlir_bundle *bundle, const char *layer,
+                             int64_t m, const void *x, const void *residual,
+                             void *out, void *workspace,
+                             size_t workspace_bytes, void *stream) {
+  return guarded("qmlir_run_layer", QMLIR_ERROR_INVALID_ARGUMENT, [&] {
+    if (!bundle)
+      return nullArgument("qmlir_run_layer", "bundle");
+    if (!layer)
+      return nullArgument("qmlir_run_layer", "layer");
+    return unwrap(bundle)->runLayer(layer, m, x, residual, out, workspace,
+                                    workspace_bytes, stream);
   });
 }

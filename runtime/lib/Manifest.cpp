@@ -10,6 +10,8 @@
 
 #include "Manifest.h"
 
+#include "JsonReader.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -36,59 +38,246 @@ std::string qmlir::runtime::formatShape(const Dim (&shape)[2]) {
   return "[" + dim(shape[0]) + ", " + dim(shape[1]) + "]";
 }
 
-std::vector<ArgumentSpec>
-qmlir::runtime::matmulArguments(int64_t n, int64_t k, const Scheme &scheme,
-                                FloatType activation) {
-  const std::string act = core::toString(activation);
+uint64_t qmlir::runtime::arrayBytes(const std::string &element, int64_t rows,
+                                   int64_t cols) {
+  uint64_t size = element == "i32" || element == "f32"   ? 4
+                  : element == "f16" || element == "bf16" ? 2
+                  : element == "f8E8M0FNU" || element == "f8E4M3FN" ? 1
+                                                                      : 0;
+  return size * uint64_t(rows) * uint64_t(cols);
+}
+
+std::vector<ArgumentSpec> qmlir::runtime::kernelArguments(const OpSpec &op) {
+  const std::string act = core::toString(op.activation);
   const Dim m{true, 0};
   auto c = [](int64_t value) { return Dim{false, value}; };
-
-  // x, the weights' storage parts in the core's order, out.
   std::vector<ArgumentSpec> args;
-  args.push_back({"x", act, {m, c(k)}});
-  for (const core::Part &part : scheme.parts(n, k))
-    args.push_back({part.name, part.element, {c(part.rows), c(part.cols)}});
-  args.push_back({"out", act, {m, c(n)}});
+  auto addParts = [&](const Scheme &scheme, const std::string &prefix) {
+    for (const core::Part &part : scheme.parts(op.n, op.k))
+      args.push_back(
+          {prefix + part.name, part.element, {c(part.rows), c(part.cols)}});
+  };
+  args.push_back({"x", act, {m, c(op.k)}});
+  if (op.isSwiglu()) {
+    addParts(op.scheme, "gate.");
+    addParts(op.upScheme, "up.");
+  } else {
+    addParts(op.scheme, "");
+    if (op.hasBias)
+      args.push_back({"bias", act, {c(1), c(op.n)}});
+  }
+  if (op.hasResidual)
+    args.push_back({"residual", act, {m, c(op.n)}});
+  args.push_back({"out", act, {m, c(op.n)}});
   return args;
+}
+
+std::string qmlir::runtime::describeOp(const OpSpec &op) {
+  std::string text = op.op + " with " + op.schemeText;
+  if (op.isSwiglu())
+    text += " (gate) and " + op.upSchemeText + " (up)";
+  if (op.hasBias)
+    text += ", bias";
+  if (op.hasResidual)
+    text += ", residual";
+  return text;
 }
 
 namespace {
 
-struct ManifestError {
-  qmlir_status code;
-  std::string message;
-};
-
-// CUDA's limits on a launch.
-constexpr int64_t kMaxThreadsPerBlock = 1024;
-constexpr int64_t kMaxBlockZ = 64;
-constexpr int64_t kMaxGrid[3] = {2147483647, 65535, 65535};
-
-std::string join(const std::string &path, const char *key) {
-  return path.empty() ? std::string(key) : path + "." + key;
-}
-std::string index(const std::string &path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
+Scheme parseScheme(const JsonReader &reader, const std::string &text,
+                   const std::string &path, int64_t n, int64_t k) {
+  std::string error;
+  std::optional<Scheme> scheme = Scheme::parse(text, &error);
+  if (!scheme)
+    reader.fail(path, "cannot parse \"" + text + "\": " + error);
+  if (std::string shapeError = scheme->validateShape(n, k); !shapeError.empty())
+    reader.fail(path, text + " cannot describe [n, k] = [" +
+                          std::to_string(n) + ", " + std::to_string(k) +
+                          "] weights: " + shapeError);
+  return *scheme;
 }
 
-/// A JSON value as it appears in the file, shortened for messages.
-std::string show(const json &value) {
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > 60)
-    text = text.substr(0, 57) + "...";
-  return text;
+} // namespace
+
+void qmlir::runtime::parseOp(const JsonReader &reader,
+                             const nlohmann::json &value,
+                             const std::string &path, OpSpec &op) {
+  op.op = reader.string(reader.field(value, path, "op"), join(path, "op"));
+  if (op.op != "matmul" && op.op != "swiglu")
+    reader.fail(join(path, "op"),
+                "unsupported op \"" + op.op +
+                    "\" (this runtime knows \"matmul\" and \"swiglu\")");
+  op.n = reader.integer(reader.field(value, path, "n"), join(path, "n"), 1);
+  op.k = reader.integer(reader.field(value, path, "k"), join(path, "k"), 1);
+  op.schemeText = reader.string(reader.field(value, path, "scheme"),
+                                join(path, "scheme"));
+  op.scheme = parseScheme(reader, op.schemeText, join(path, "scheme"), op.n,
+                          op.k);
+  const nlohmann::json *up = reader.optionalField(value, "up_scheme");
+  if (op.isSwiglu() != (up != nullptr))
+    reader.fail(join(path, "up_scheme"),
+                op.isSwiglu() ? "a swiglu needs \"up_scheme\""
+                              : "only a swiglu has \"up_scheme\"");
+  if (up) {
+    op.upSchemeText = reader.string(*up, join(path, "up_scheme"));
+    op.upScheme = parseScheme(reader, op.upSchemeText,
+                              join(path, "up_scheme"), op.n, op.k);
+  }
+
+  std::string activation = reader.string(
+      reader.field(value, path, "activation"), join(path, "activation"));
+  if (activation == "f16")
+    op.activation = FloatType::F16;
+  else if (activation == "bf16")
+    op.activation = FloatType::BF16;
+  else
+    reader.fail(join(path, "activation"),
+                "expected \"f16\" or \"bf16\", got \"" + activation + "\"");
+
+  // Epilogue flags default to false, so that plain matmuls read as before.
+  if (const nlohmann::json *bias = reader.optionalField(value, "bias"))
+    op.hasBias = reader.boolean(*bias, join(path, "bias"));
+  if (const nlohmann::json *residual = reader.optionalField(value, "residual"))
+    op.hasResidual = reader.boolean(*residual, join(path, "residual"));
+  if (op.hasBias && op.isSwiglu())
+    reader.fail(join(path, "bias"), "a swiglu has no bias epilogue");
 }
 
-std::string list(const std::vector<std::string> &names) {
+//===----------------------------------------------------------------------===//
+// JsonReader
+//===----------------------------------------------------------------------===//
+
+std::string qmlir::runtime::list(const std::vector<std::string> &names) {
   std::string result;
   for (const std::string &name : names)
     result += (result.empty() ? "" : ", ") + name;
   return result;
 }
 
-class Parser {
+void JsonReader::fail(const std::string &path, const std::string &what,
+                      qmlir_status code) const {
+  throw ManifestError{code,
+                      file + ": " + (path.empty() ? "" : path + ": ") + what};
+}
+
+std::string JsonReader::show(const json &value) {
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > 60)
+    text = text.substr(0, 57) + "...";
+  return text;
+}
+
+const json &JsonReader::object(const json &value,
+                               const std::string &path) const {
+  if (!value.is_object())
+    fail(path, "expected an object, got " + show(value));
+  return value;
+}
+
+const json &JsonReader::field(const json &object, const std::string &path,
+                              const char *key) const {
+  auto it = object.find(key);
+  if (it == object.end())
+    fail(path, std::string("missing field \"") + key + "\"");
+  return *it;
+}
+
+const json *JsonReader::optionalField(const json &object,
+                                      const char *key) const {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+const json &JsonReader::array(const json &value, const std::string &path,
+                              std::optional<size_t> size) const {
+  if (!value.is_array() || (size && value.size() != *size))
+    fail(path, "expected an array" +
+                   (size ? " of " + std::to_string(*size) + " entries"
+                         : std::string()) +
+                   ", got " + show(value));
+  return value;
+}
+
+std::string JsonReader::string(const json &value,
+                               const std::string &path) const {
+  if (!value.is_string())
+    fail(path, "expected a string, got " + show(value));
+  std::string text = value.get<std::string>();
+  if (text.empty())
+    fail(path, "expected a non-empty string, got \"\"");
+  if (text.find('\0') != std::string::npos)
+    fail(path, "the string contains a NUL character: " + show(value));
+  return text;
+}
+
+int64_t JsonReader::integer(const json &value, const std::string &path,
+                            int64_t min) const {
+  if (!value.is_number_integer())
+    fail(path, "expected an integer, got " + show(value));
+  if (value.is_number_unsigned() &&
+      value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+    fail(path, "integer " + show(value) + " is too large");
+  int64_t result = value.get<int64_t>();
+  if (result < min)
+    fail(path, min == 1 ? "expected a positive integer, got " + show(value)
+                        : "expected an integer >= " + std::to_string(min) +
+                              ", got " + show(value));
+  return result;
+}
+
+bool JsonReader::boolean(const json &value, const std::string &path) const {
+  if (!value.is_boolean())
+    fail(path, "expected true or false, got " + show(value));
+  return value.get<bool>();
+}
+
+Dim JsonReader::dim(const json &value, const std::string &path) const {
+  if (value.is_string() && value.get<std::string>() == "M")
+    return Dim{true, 0};
+  if (!value.is_number_integer())
+    fail(path, "expected an integer or \"M\", got " + show(value));
+  int64_t size = integer(value, path);
+  if (size <= 0)
+    fail(path, "expected a positive integer or \"M\", got " + show(value));
+  return Dim{false, size};
+}
+
+std::string JsonReader::fileName(const json &value,
+                                 const std::string &path) const {
+  std::string name = string(value, path);
+  if (name.find('/') != std::string::npos || name == "." || name == "..")
+    fail(path, "expected a file name in the bundle directory, got \"" + name +
+                   "\"");
+  return name;
+}
+
+uint64_t JsonReader::checksum(const json &value,
+                              const std::string &path) const {
+  std::string text = string(value, path);
+  uint64_t result = 0;
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), result, 16);
+  bool lowercaseHex = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (text.size() != 16 || !lowercaseHex || ec != std::errc() ||
+      end != text.data() + text.size())
+    fail(path, "expected 16 lowercase hexadecimal digits, got \"" + text +
+                   "\"");
+  return result;
+}
+
+namespace {
+
+// CUDA's limits on a launch.
+constexpr int64_t kMaxThreadsPerBlock = 1024;
+constexpr int64_t kMaxBlockZ = 64;
+constexpr int64_t kMaxGrid[3] = {2147483647, 65535, 65535};
+
+class Parser : JsonReader {
 public:
-  explicit Parser(const std::string &file) : file(file) {}
+  explicit Parser(const std::string &file) : JsonReader(file) {}
 
   void parse(const json &root, Manifest &manifest) {
     object(root, "");
@@ -97,86 +286,15 @@ public:
     const json &modules = array(field(root, "", "modules"), "modules");
     for (size_t i = 0; i < modules.size(); ++i)
       manifest.modules.push_back(
-          parseModule(modules[i], index("modules", i), manifest));
+          parseModule(modules[i], element("modules", i), manifest));
     const json &kernels = array(field(root, "", "kernels"), "kernels");
     for (size_t i = 0; i < kernels.size(); ++i)
       manifest.kernels.push_back(
-          parseKernel(kernels[i], index("kernels", i), manifest));
+          parseKernel(kernels[i], element("kernels", i), manifest));
+    parseLayers(*this, root, manifest);
   }
 
 private:
-  [[noreturn]] void fail(const std::string &path, const std::string &what,
-                         qmlir_status code = QMLIR_ERROR_BAD_MANIFEST) const {
-    throw ManifestError{code,
-                        file + ": " + (path.empty() ? "" : path + ": ") + what};
-  }
-
-  //===--------------------------------------------------------------------===//
-  // Typed accessors
-  //===--------------------------------------------------------------------===//
-
-  const json &object(const json &value, const std::string &path) const {
-    if (!value.is_object())
-      fail(path, "expected an object, got " + show(value));
-    return value;
-  }
-
-  /// Member `key` of the object at `path`, which must be present.
-  const json &field(const json &object, const std::string &path,
-                    const char *key) const {
-    auto it = object.find(key);
-    if (it == object.end())
-      fail(path, std::string("missing field \"") + key + "\"");
-    return *it;
-  }
-
-  const json &array(const json &value, const std::string &path,
-                    std::optional<size_t> size = std::nullopt) const {
-    if (!value.is_array() || (size && value.size() != *size))
-      fail(path, "expected an array" +
-                     (size ? " of " + std::to_string(*size) + " entries"
-                           : std::string()) +
-                     ", got " + show(value));
-    return value;
-  }
-
-  std::string string(const json &value, const std::string &path) const {
-    if (!value.is_string())
-      fail(path, "expected a string, got " + show(value));
-    std::string text = value.get<std::string>();
-    if (text.empty())
-      fail(path, "expected a non-empty string, got \"\"");
-    if (text.find('\0') != std::string::npos)
-      fail(path, "the string contains a NUL character: " + show(value));
-    return text;
-  }
-
-  int64_t integer(const json &value, const std::string &path,
-                  int64_t min = std::numeric_limits<int64_t>::min()) const {
-    if (!value.is_number_integer())
-      fail(path, "expected an integer, got " + show(value));
-    if (value.is_number_unsigned() &&
-        value.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-      fail(path, "integer " + show(value) + " is too large");
-    int64_t result = value.get<int64_t>();
-    if (result < min)
-      fail(path, min == 1 ? "expected a positive integer, got " + show(value)
-                          : "expected an integer >= " + std::to_string(min) +
-                                ", got " + show(value));
-    return result;
-  }
-
-  Dim dim(const json &value, const std::string &path) const {
-    if (value.is_string() && value.get<std::string>() == "M")
-      return Dim{true, 0};
-    if (!value.is_number_integer())
-      fail(path, "expected an integer or \"M\", got " + show(value));
-    int64_t size = integer(value, path);
-    if (size <= 0)
-      fail(path, "expected a positive integer or \"M\", got " + show(value));
-    return Dim{false, size};
-  }
-
   //===--------------------------------------------------------------------===//
   // Sections
   //===--------------------------------------------------------------------===//
@@ -253,30 +371,11 @@ private:
                                      "\" (also modules[" + std::to_string(i) +
                                      "])");
 
-    // Only plain file names: a bundle must not reach outside its directory.
-    module.cubin = string(field(value, path, "cubin"), join(path, "cubin"));
-    if (module.cubin.find('/') != std::string::npos || module.cubin == "." ||
-        module.cubin == "..")
-      fail(join(path, "cubin"), "expected a file name in the bundle "
-                                "directory, got \"" +
-                                    module.cubin + "\"");
-
+    module.cubin = fileName(field(value, path, "cubin"), join(path, "cubin"));
     module.bytes =
         uint64_t(integer(field(value, path, "bytes"), join(path, "bytes"), 0));
-
-    std::string checksum =
-        string(field(value, path, "fnv1a64"), join(path, "fnv1a64"));
-    auto [end, ec] = std::from_chars(
-        checksum.data(), checksum.data() + checksum.size(), module.fnv1a64, 16);
-    bool lowercaseHex =
-        std::all_of(checksum.begin(), checksum.end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        });
-    if (checksum.size() != 16 || !lowercaseHex || ec != std::errc() ||
-        end != checksum.data() + checksum.size())
-      fail(join(path, "fnv1a64"),
-           "expected 16 lowercase hexadecimal digits, got \"" + checksum +
-               "\"");
+    module.fnv1a64 =
+        checksum(field(value, path, "fnv1a64"), join(path, "fnv1a64"));
     return module;
   }
 
@@ -307,48 +406,13 @@ private:
     }
     kernel.module = size_t(it - manifest.modules.begin());
 
-    kernel.op = string(field(value, path, "op"), join(path, "op"));
-    if (kernel.op != "matmul")
-      fail(join(path, "op"), "unsupported op \"" + kernel.op +
-                                 "\" (this runtime knows \"matmul\")");
-    parseMatmul(value, path, kernel);
+    parseOp(*this, value, path, kernel);
     parseLaunch(field(value, path, "launch"), join(path, "launch"),
                 kernel.launch);
     parseArguments(field(value, path, "arguments"), join(path, "arguments"),
                    kernel.arguments);
-    checkMatmulArguments(path, kernel);
+    checkArguments(path, kernel);
     return kernel;
-  }
-
-  void parseMatmul(const json &value, const std::string &path,
-                   KernelSpec &kernel) const {
-    kernel.n = integer(field(value, path, "n"), join(path, "n"), 1);
-    kernel.k = integer(field(value, path, "k"), join(path, "k"), 1);
-
-    kernel.schemeText =
-        string(field(value, path, "scheme"), join(path, "scheme"));
-    std::string error;
-    std::optional<Scheme> scheme = Scheme::parse(kernel.schemeText, &error);
-    if (!scheme)
-      fail(join(path, "scheme"),
-           "cannot parse \"" + kernel.schemeText + "\": " + error);
-    if (std::string shapeError = scheme->validateShape(kernel.n, kernel.k);
-        !shapeError.empty())
-      fail(join(path, "scheme"),
-           kernel.schemeText + " cannot describe [n, k] = [" +
-               std::to_string(kernel.n) + ", " + std::to_string(kernel.k) +
-               "] weights: " + shapeError);
-    kernel.scheme = *scheme;
-
-    std::string activation =
-        string(field(value, path, "activation"), join(path, "activation"));
-    if (activation == "f16")
-      kernel.activation = FloatType::F16;
-    else if (activation == "bf16")
-      kernel.activation = FloatType::BF16;
-    else
-      fail(join(path, "activation"),
-           "expected \"f16\" or \"bf16\", got \"" + activation + "\"");
   }
 
   void parseLaunch(const json &value, const std::string &path,
@@ -358,9 +422,9 @@ private:
     const json &block = array(field(value, path, "block"), blockPath, 3);
     int64_t threads = 1;
     for (size_t d = 0; d < 3; ++d) {
-      int64_t size = integer(block[d], index(blockPath, d), 1);
+      int64_t size = integer(block[d], element(blockPath, d), 1);
       if (size > kMaxThreadsPerBlock || (d == 2 && size > kMaxBlockZ))
-        fail(index(blockPath, d),
+        fail(element(blockPath, d),
              "block size " + std::to_string(size) +
                  " exceeds the CUDA limit of " +
                  std::to_string(d == 2 ? kMaxBlockZ : kMaxThreadsPerBlock));
@@ -376,9 +440,9 @@ private:
     const std::string gridPath = join(path, "grid");
     const json &grid = array(field(value, path, "grid"), gridPath, 3);
     for (size_t d = 0; d < 3; ++d) {
-      launch.grid[d] = dim(grid[d], index(gridPath, d));
+      launch.grid[d] = dim(grid[d], element(gridPath, d));
       if (!launch.grid[d].isM && launch.grid[d].value > kMaxGrid[d])
-        fail(index(gridPath, d), std::to_string(launch.grid[d].value) +
+        fail(element(gridPath, d), std::to_string(launch.grid[d].value) +
                                      " blocks exceed the CUDA limit of " +
                                      std::to_string(kMaxGrid[d]));
     }
@@ -402,7 +466,7 @@ private:
         fail(join(path, "m_max"),
              "m_max = " + std::to_string(launch.mMax) + " exceeds " +
                  std::to_string(kMaxGrid[d]) + ", the CUDA limit of " +
-                 index("grid", d) + ", which is \"M\"");
+                 element("grid", d) + ", which is \"M\"");
   }
 
   void parseArguments(const json &value, const std::string &path,
@@ -413,7 +477,7 @@ private:
                      " arguments; this runtime supports at most " +
                      std::to_string(kMaxKernelArguments));
     for (size_t i = 0; i < value.size(); ++i) {
-      const std::string argPath = index(path, i);
+      const std::string argPath = element(path, i);
       const json &arg = object(value[i], argPath);
       ArgumentSpec spec;
       spec.name = string(field(arg, argPath, "name"), join(argPath, "name"));
@@ -422,32 +486,30 @@ private:
       const std::string shapePath = join(argPath, "shape");
       const json &shape = array(field(arg, argPath, "shape"), shapePath, 2);
       for (size_t d = 0; d < 2; ++d)
-        spec.shape[d] = dim(shape[d], index(shapePath, d));
+        spec.shape[d] = dim(shape[d], element(shapePath, d));
       arguments.push_back(std::move(spec));
     }
   }
 
-  /// The arguments must be exactly those of matmulArguments, so that the
+  /// The arguments must be exactly those of kernelArguments, so that the
   /// caller's buffers (sized by the same rules) match what the kernel reads.
-  void checkMatmulArguments(const std::string &path,
-                            const KernelSpec &kernel) const {
-    std::vector<ArgumentSpec> expected =
-        matmulArguments(kernel.n, kernel.k, kernel.scheme, kernel.activation);
+  void checkArguments(const std::string &path,
+                      const KernelSpec &kernel) const {
+    std::vector<ArgumentSpec> expected = kernelArguments(kernel);
     std::vector<std::string> expectedNames, actualNames;
     for (const ArgumentSpec &arg : expected)
       expectedNames.push_back(arg.name);
     for (const ArgumentSpec &arg : kernel.arguments)
       actualNames.push_back(arg.name);
     const std::string argsPath = join(path, "arguments");
-    if (expectedNames != actualNames) {
-      fail(argsPath, "a matmul with " + kernel.schemeText +
-                         " takes the arguments (" + list(expectedNames) +
-                         "), got (" + list(actualNames) + ")");
-    }
+    if (expectedNames != actualNames)
+      fail(argsPath, "a " + describeOp(kernel) + " takes the arguments (" +
+                         list(expectedNames) + "), got (" +
+                         list(actualNames) + ")");
     for (size_t i = 0; i < expected.size(); ++i) {
       const ArgumentSpec &want = expected[i];
       const ArgumentSpec &got = kernel.arguments[i];
-      const std::string argPath = index(argsPath, i);
+      const std::string argPath = element(argsPath, i);
       if (got.element != want.element)
         fail(join(argPath, "element"),
              "argument '" + want.name + "' must have element type \"" +
@@ -458,15 +520,13 @@ private:
                got.shape[d].value == want.shape[d].value;
       if (!same)
         fail(join(argPath, "shape"),
-             "argument '" + want.name +
-                 "' of a matmul with n = " + std::to_string(kernel.n) +
-                 ", k = " + std::to_string(kernel.k) + " and " +
-                 kernel.schemeText + " must have shape " +
+             "argument '" + want.name + "' of a " + describeOp(kernel) +
+                 " with n = " + std::to_string(kernel.n) +
+                 ", k = " + std::to_string(kernel.k) + " must have shape " +
                  formatShape(want.shape) + ", got " + formatShape(got.shape));
     }
   }
 
-  const std::string &file;
 };
 
 } // namespace

@@ -1,10 +1,11 @@
 //===- Manifest.h - A bundle's manifest.json, parsed and checked -*- C++
 //-*-===//
 //
-// The in-memory form of manifest.json (format version 1, docs/Bundle.md).
+// The in-memory form of manifest.json (format version 2, docs/Bundle.md).
 // parseManifest checks everything that can be checked without the files and
-// the GPU: versions, the target, names and references, the launch rule, and
-// that every kernel's arguments are exactly what its op and scheme imply.
+// the GPU: versions, the target, names and references, the launch rule, that
+// every kernel's arguments are exactly what its op, schemes and epilogue
+// imply, and that every layer's weights and dispatch agree with its kernels.
 // What it returns can be trusted by the loader and the launcher.
 //
 //===----------------------------------------------------------------------===//
@@ -18,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,17 +71,61 @@ struct LaunchSpec {
   int64_t mMax = 1;
 };
 
-struct KernelSpec {
-  std::string name;
-  size_t module = 0; // index into Manifest::modules
-  std::string op;    // "matmul"
+/// What a kernel or a layer computes: the op, its shape, its weights'
+/// schemes and its epilogue.
+struct OpSpec {
+  std::string op; // "matmul" or "swiglu"
   int64_t n = 0;
   int64_t k = 0;
-  std::string schemeText;
+  std::string schemeText; // swiglu: the gate's
   core::Scheme scheme;
+  std::string upSchemeText; // swiglu only
+  core::Scheme upScheme;
   core::FloatType activation = core::FloatType::F16;
+  bool hasBias = false;     // matmul only
+  bool hasResidual = false;
+
+  bool isSwiglu() const { return op == "swiglu"; }
+};
+
+struct KernelSpec : OpSpec {
+  std::string name;
+  size_t module = 0; // index into Manifest::modules
   LaunchSpec launch;
   std::vector<ArgumentSpec> arguments;
+};
+
+/// One weight tensor of a layer: a kernel argument other than x, residual
+/// and out, and where weights.bin holds it (if it does).
+struct WeightSpec {
+  std::string name;
+  std::string element;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t bytes = 0;
+  bool inBundle = false;
+  uint64_t offset = 0; // into weights.bin, when inBundle
+};
+
+/// Layer kernel `kernel` (index into Manifest::kernels) serves m_min..m_max.
+struct DispatchEntry {
+  int64_t mMin = 1;
+  int64_t mMax = 1;
+  size_t kernel = 0;
+};
+
+struct LayerSpec : OpSpec {
+  std::string name;
+  std::vector<WeightSpec> weights;
+  /// Ascending, contiguous ranges starting at M = 1.
+  std::vector<DispatchEntry> dispatch;
+  int64_t mMax() const { return dispatch.back().mMax; }
+};
+
+struct WeightsFileSpec {
+  std::string file; // a file name inside the bundle directory
+  uint64_t bytes = 0;
+  uint64_t fnv1a64 = 0;
 };
 
 struct Manifest {
@@ -88,6 +134,8 @@ struct Manifest {
   TargetSpec target;
   std::vector<ModuleSpec> modules;
   std::vector<KernelSpec> kernels;
+  std::optional<WeightsFileSpec> weightsFile;
+  std::vector<LayerSpec> layers;
 };
 
 /// Parses and checks the text of a manifest. `file` names it in messages
@@ -95,10 +143,14 @@ struct Manifest {
 Status parseManifest(std::string_view text, const std::string &file,
                      Manifest &manifest);
 
-/// The arguments a matmul kernel must declare, in order.
-std::vector<ArgumentSpec> matmulArguments(int64_t n, int64_t k,
-                                          const core::Scheme &scheme,
-                                          core::FloatType activation);
+/// The arguments a kernel computing `op` must declare, in order: x, the
+/// weights (matmul: the scheme's parts, then "bias"; swiglu: "gate."- and
+/// "up."-prefixed parts), "residual" if any, "out".
+std::vector<ArgumentSpec> kernelArguments(const OpSpec &op);
+
+/// Bytes of a [rows, cols] array of `element` ("i32", "f16", ...); 0 for an
+/// unknown element.
+uint64_t arrayBytes(const std::string &element, int64_t rows, int64_t cols);
 
 /// "[\"M\", 4096]".
 std::string formatShape(const Dim (&shape)[2]);

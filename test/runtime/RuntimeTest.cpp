@@ -122,7 +122,7 @@ json validManifest(const std::vector<unsigned char> &cubin) {
         argument("scales", "bf16", 128, 8), argument("zeros", "i32", 128, 1),
         argument("out", "bf16", "M", 128)}}};
   return {{"format", "qmlir-bundle"},
-          {"format_version", 1},
+          {"format_version", QMLIR_BUNDLE_FORMAT_VERSION},
           {"abi_version", 1},
           {"producer", "RuntimeTest"},
           {"target", {{"arch", "sm_90a"}, {"compute_capability", {9, 0}}}},
@@ -212,7 +212,7 @@ void *const kArgs[5] = {(void *)0x10000, (void *)0x20000, (void *)0x30000,
 //===----------------------------------------------------------------------===//
 
 TEST(RuntimeApiTest, Version) {
-  EXPECT_EQ(qmlir_runtime_version(), 1);
+  EXPECT_EQ(qmlir_runtime_version(), 2);
   EXPECT_EQ(qmlir_runtime_version(), QMLIR_RUNTIME_API_VERSION);
 }
 
@@ -237,7 +237,9 @@ TEST(RuntimeApiTest, StatusNames) {
   EXPECT_STREQ(qmlir_status_name(QMLIR_ERROR_NOT_LOADED),
                "QMLIR_ERROR_NOT_LOADED");
   EXPECT_STREQ(qmlir_status_name(QMLIR_ERROR_CUDA), "QMLIR_ERROR_CUDA");
-  EXPECT_STREQ(qmlir_status_name(static_cast<qmlir_status>(12)),
+  EXPECT_STREQ(qmlir_status_name(QMLIR_ERROR_NOT_BOUND),
+               "QMLIR_ERROR_NOT_BOUND");
+  EXPECT_STREQ(qmlir_status_name(static_cast<qmlir_status>(13)),
                "QMLIR_UNKNOWN_STATUS");
 }
 
@@ -409,12 +411,19 @@ TEST_F(RuntimeTest, WrongFormat) {
                   {"manifest.json: format", "\"qmlir-bundle\"", "\"onnx\""});
 }
 
-TEST_F(RuntimeTest, FormatVersion2) {
-  manifest["format_version"] = 2;
+TEST_F(RuntimeTest, FormatVersion3) {
+  manifest["format_version"] = 3;
   // A newer bundle may differ in anything else: the version is read first.
   manifest.erase("kernels");
   expectOpenFails(QMLIR_ERROR_VERSION,
-                  {"format_version", "version 2", "reads version 1"});
+                  {"format_version", "version 3", "reads version 2"});
+}
+
+TEST_F(RuntimeTest, FormatVersion1) {
+  // Bundles of the first format (no layers) are refused, not misread.
+  manifest["format_version"] = 1;
+  expectOpenFails(QMLIR_ERROR_VERSION,
+                  {"format_version", "version 1", "reads version 2"});
 }
 
 TEST_F(RuntimeTest, AbiVersion0) {
