@@ -1,0 +1,48 @@
+# The package finds and checks the runtime library: the version, the status
+# names, and clear errors for a missing library, a library that is not the
+# runtime and a runtime of another API version.
+
+# RUN: %python %s | FileCheck %s
+# RUN: env QMLIR_RUNTIME_LIBRARY=%t.missing.so not %python %s missing 2>&1 | FileCheck %s --check-prefix=MISSING
+# RUN: env QMLIR_RUNTIME_LIBRARY=%qmlir_lib_dir/libqmlir_core.so not %python %s load 2>&1 | FileCheck %s --check-prefix=FOREIGN
+# RUN: printf 'int qmlir_runtime_version(void) { return 1; }\n' > %t.c
+# RUN: clang-22 -shared -fPIC %t.c -o %t.v1.so
+# RUN: env QMLIR_RUNTIME_LIBRARY=%t.v1.so not %python %s load 2>&1 | FileCheck %s --check-prefix=OLD
+# RUN: printf 'int qmlir_runtime_version(void) { return 2; }\n' > %t.c
+# RUN: clang-22 -shared -fPIC %t.c -o %t.v2.so
+# RUN: env QMLIR_RUNTIME_LIBRARY=%t.v2.so not %python %s load 2>&1 | FileCheck %s --check-prefix=PARTIAL
+
+import os
+import sys
+
+import qmlir
+
+if len(sys.argv) > 1:
+    # Importing never loads the library; the first use does, and fails.
+    try:
+        qmlir.runtime_version()
+    except qmlir.Error as error:
+        print(f"status={error.status} name={error.status_name}")
+        print(f"message={error.message}")
+        sys.exit(1)
+    sys.exit(0)
+
+# CHECK: version=2 api=2
+print(f"version={qmlir.runtime_version()} api={qmlir.API_VERSION}")
+assert qmlir.library_path() == os.environ["QMLIR_RUNTIME_LIBRARY"]
+# CHECK-NEXT: QMLIR_SUCCESS QMLIR_ERROR_BAD_MANIFEST QMLIR_ERROR_NOT_BOUND
+print(qmlir.status_name(0), qmlir.status_name(3), qmlir.status_name(12))
+# CHECK-NEXT: done
+print("done")
+
+# MISSING: status=None name=QMLIR_ERROR_LIBRARY
+# MISSING-NEXT: message=QMLIR_RUNTIME_LIBRARY names {{.*}}.missing.so, which is not a file
+
+# FOREIGN: status=None name=QMLIR_ERROR_LIBRARY
+# FOREIGN-NEXT: message={{.*}}libqmlir_core.so is not the qmlir runtime (no qmlir_runtime_version)
+
+# OLD: status=4 name=QMLIR_ERROR_VERSION
+# OLD-NEXT: message={{.*}}v1.so implements runtime API version 1; this package speaks version 2
+
+# PARTIAL: status=4 name=QMLIR_ERROR_VERSION
+# PARTIAL-NEXT: message={{.*}}v2.so reports API version 2 but lacks qmlir_status_name, qmlir_last_error, qmlir_bundle_open,
