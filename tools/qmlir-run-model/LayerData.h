@@ -1,0 +1,55 @@
+//===- LayerData.h - Host weights and reference of a bundle's layers -*- C++ -*-===//
+//
+// What qmlir-run-model needs per layer: its weights as the bundle holds them
+// (the tensors of weights.bin, or random ones quantized from a seed when the
+// bundle has none) and, for chosen rows of the activations, the fp64
+// reference with the checker's per-element magnitudes. MLIR-free.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_TOOLS_QMLIR_RUN_MODEL_LAYERDATA_H
+#define QMLIR_TOOLS_QMLIR_RUN_MODEL_LAYERDATA_H
+
+#include "qmlir/Core/Reference.h"
+#include "qmlir/Runtime/qmlir_runtime.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qmlir::run {
+
+struct LayerData {
+  qmlir_layer_info info{};
+  core::Scheme scheme, upScheme;
+  /// matmul: the weights; swiglu: the gate (weights) and up (upWeights).
+  core::QuantizedMatrix weights;
+  std::optional<core::QuantizedMatrix> upWeights;
+  std::vector<float> bias;
+  /// Dequantized [n, k] matrices, row-major (up: swiglu only).
+  std::vector<float> dense, upDense;
+  /// Every weight tensor's bytes, in the bundle's order.
+  std::vector<std::vector<uint8_t>> tensors;
+};
+
+/// Reads layer `name`'s weights from the bundle's weights.bin (`directory`;
+/// `offsets` from its manifest), or draws them from `seed` when the bundle
+/// holds none.
+bool loadLayerData(const qmlir_bundle *bundle, const std::string &directory,
+                   const char *name, const std::vector<uint64_t> &offsets,
+                   uint64_t seed, LayerData &data, std::string &error);
+
+struct Reference {
+  std::vector<double> values;      // [rows, n]
+  std::vector<double> magnitudes;  // the checker's per-element magnitudes
+};
+
+/// The fp64 reference of `rows` rows of a layer: x [rows, k] and residual
+/// [rows, n] (empty if none) as doubles.
+Reference referenceRows(const LayerData &data, const std::vector<double> &x,
+                        const std::vector<double> &residual, int64_t rows);
+
+} // namespace qmlir::run
+
+#endif // QMLIR_TOOLS_QMLIR_RUN_MODEL_LAYERDATA_H
