@@ -1,12 +1,13 @@
 //===- LowerToGpuKernels.cpp - qmlir.matmul to SIMT GPU kernels -----------===//
 //
 // The first, simple GPU lowering: one thread per output element, weights
-// decoded with the same code as the CPU path. Correctness first; the fast
+// decoded and epilogues computed with the same code as the CPU path. Correctness first; the fast
 // tensor-core kernels come from other passes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qmlir/Codegen/Decode.h"
+#include "qmlir/Codegen/Epilogue.h"
 #include "qmlir/Dialect/Qmlir.h"
 #include "qmlir/Passes/Passes.h"
 
@@ -27,18 +28,38 @@ MemRefType memrefFor(Type tensorType) {
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
 }
 
-/// Emits the body of a matmul kernel (see the pass description).
-void buildMatmulKernelBody(OpBuilder &b, Location loc, gpu::GPUFuncOp kernel,
-                           QTensorType weightsType, int64_t blockSize) {
+/// What one kernel computes: the projections' weights (one for matmul, gate
+/// then up for swiglu) and the epilogue operands that are present.
+struct KernelSpec {
+  Operation *op;
+  func::FuncOp func;
+  StringRef opName; // "matmul" or "swiglu"
+  SmallVector<PackOp> weights;
+  Value bias, residual;
+};
+
+/// Emits the body of a kernel (see the pass description). The arguments are
+/// x, each weight's parts, the bias, the residual (those present) and out.
+void buildKernelBody(OpBuilder &b, Location loc, gpu::GPUFuncOp kernel,
+                     const KernelSpec &spec, int64_t blockSize) {
   Block &entry = kernel.getBody().front();
   b.setInsertionPointToStart(&entry);
-  Value input = entry.getArgument(0);
-  codegen::QuantizedMemrefs weights;
-  weights.type = weightsType;
-  for (BlockArgument part : entry.getArguments().drop_front().drop_back())
-    weights.parts.push_back(part);
-  Value output = entry.getArguments().back();
+  ArrayRef<BlockArgument> args = entry.getArguments();
+  Value input = args.front();
+  size_t next = 1;
+  SmallVector<codegen::QuantizedMemrefs> weights;
+  for (PackOp pack : spec.weights) {
+    codegen::QuantizedMemrefs w;
+    w.type = pack.getResult().getType();
+    for (size_t i = 0, e = pack.getParts().size(); i < e; ++i)
+      w.parts.push_back(args[next++]);
+    weights.push_back(w);
+  }
+  Value bias = spec.bias ? Value(args[next++]) : Value();
+  Value residual = spec.residual ? Value(args[next++]) : Value();
+  Value output = args.back();
   Type elementType = cast<MemRefType>(input.getType()).getElementType();
+  QTensorType shape = weights[0].type;
 
   Value col = arith::AddIOp::create(
       b, loc,
@@ -48,27 +69,43 @@ void buildMatmulKernelBody(OpBuilder &b, Location loc, gpu::GPUFuncOp kernel,
   Value row = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value inRange = arith::CmpIOp::create(
       b, loc, arith::CmpIPredicate::ult, col,
-      arith::ConstantIndexOp::create(b, loc, weightsType.getRows()));
+      arith::ConstantIndexOp::create(b, loc, shape.getRows()));
   auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
   Value zeroF = arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
                                                APFloat(0.0f));
+  SmallVector<Value> inits(weights.size(), zeroF);
   auto kLoop = scf::ForOp::create(
       b, loc, arith::ConstantIndexOp::create(b, loc, 0),
-      arith::ConstantIndexOp::create(b, loc, weightsType.getCols()),
-      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{zeroF},
-      [&](OpBuilder &lb, Location ll, Value k, ValueRange acc) {
-        Value w = codegen::emitDequantizedWeight(lb, ll, weights, col, k);
+      arith::ConstantIndexOp::create(b, loc, shape.getCols()),
+      arith::ConstantIndexOp::create(b, loc, 1), inits,
+      [&](OpBuilder &lb, Location ll, Value k, ValueRange accs) {
+        SmallVector<Value> ws;
+        for (const codegen::QuantizedMemrefs &w : weights)
+          ws.push_back(codegen::emitDequantizedWeight(lb, ll, w, col, k));
         Value x = arith::ExtFOp::create(
             lb, ll, lb.getF32Type(),
             memref::LoadOp::create(lb, ll, input, ValueRange{row, k})
                 .getResult());
-        Value sum = arith::AddFOp::create(
-            lb, ll, acc[0], arith::MulFOp::create(lb, ll, x, w));
-        scf::YieldOp::create(lb, ll, sum);
+        SmallVector<Value> sums;
+        for (auto [w, acc] : llvm::zip(ws, accs))
+          sums.push_back(arith::AddFOp::create(
+              lb, ll, acc, arith::MulFOp::create(lb, ll, x, w)));
+        scf::YieldOp::create(lb, ll, sums);
       });
-  Value result = arith::TruncFOp::create(b, loc, elementType,
-                                         kLoop.getResult(0));
+  Value result = kLoop.getResult(0);
+  if (weights.size() == 2)
+    result = codegen::emitSwiglu(b, loc, result, kLoop.getResult(1));
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  result = codegen::emitAddAll(
+      b, loc, result,
+      {bias ? memref::LoadOp::create(b, loc, bias, ValueRange{zero, col})
+                  .getResult()
+            : Value(),
+       residual ? memref::LoadOp::create(b, loc, residual, ValueRange{row, col})
+                      .getResult()
+                : Value()});
+  result = arith::TruncFOp::create(b, loc, elementType, result);
   memref::StoreOp::create(b, loc, result, output, ValueRange{row, col});
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b, loc);
@@ -83,17 +120,37 @@ struct QmlirLowerToGpuKernelsPass
     MLIRContext *context = &getContext();
     OpBuilder b(context);
 
-    SmallVector<std::pair<func::FuncOp, MatmulOp>> matmuls;
+    SmallVector<KernelSpec> specs;
     bool failedToLower = false;
-    module.walk([&](MatmulOp op) {
-      auto func = op->getParentOfType<func::FuncOp>();
-      if (!func || !op.getWeights().getDefiningOp<PackOp>()) {
-        op.emitError("cannot lower 'qmlir.matmul' to a GPU kernel: its "
-                     "weights must be built by qmlir.pack in a func.func");
+    module.walk([&](Operation *op) {
+      KernelSpec spec;
+      spec.op = op;
+      SmallVector<Value> weights;
+      if (auto matmul = dyn_cast<MatmulOp>(op)) {
+        spec.opName = "matmul";
+        weights = {matmul.getWeights()};
+        spec.bias = matmul.getBias();
+        spec.residual = matmul.getResidual();
+      } else if (auto swiglu = dyn_cast<SwigluOp>(op)) {
+        spec.opName = "swiglu";
+        weights = {swiglu.getGate(), swiglu.getUp()};
+        spec.residual = swiglu.getResidual();
+      } else {
+        return;
+      }
+      spec.func = op->getParentOfType<func::FuncOp>();
+      for (Value w : weights)
+        if (auto pack = w.getDefiningOp<PackOp>())
+          spec.weights.push_back(pack);
+      if (!spec.func || spec.weights.size() != weights.size()) {
+        op->emitError("cannot lower '")
+            << op->getName()
+            << "' to a GPU kernel: its weights must be built by qmlir.pack in "
+               "a func.func";
         failedToLower = true;
         return;
       }
-      matmuls.emplace_back(func, op);
+      specs.push_back(spec);
     });
     if (failedToLower)
       return signalPassFailure();
@@ -109,23 +166,30 @@ struct QmlirLowerToGpuKernelsPass
                                               b.getArrayAttr({target}));
 
     llvm::StringMap<unsigned> perFunction;
-    for (auto [func, op] : matmuls) {
-      auto pack = op.getWeights().getDefiningOp<PackOp>();
-      QTensorType weightsType = pack.getResult().getType();
-      auto inputType = cast<RankedTensorType>(op.getInput().getType());
-      Type elementType = inputType.getElementType();
+    for (KernelSpec &spec : specs) {
+      QTensorType weightsType = spec.weights[0].getResult().getType();
+      Type elementType =
+          cast<RankedTensorType>(spec.op->getOperand(0).getType())
+              .getElementType();
+      int64_t n = weightsType.getRows();
       SmallVector<Type> argTypes = {MemRefType::get(
           {ShapedType::kDynamic, weightsType.getCols()}, elementType)};
-      for (Value part : pack.getParts())
-        argTypes.push_back(memrefFor(part.getType()));
-      argTypes.push_back(MemRefType::get(
-          {ShapedType::kDynamic, weightsType.getRows()}, elementType));
+      for (PackOp pack : spec.weights)
+        for (Value part : pack.getParts())
+          argTypes.push_back(memrefFor(part.getType()));
+      // Every argument is 2-D (kernel ABI v1): the bias is [1, N].
+      if (spec.bias)
+        argTypes.push_back(MemRefType::get({1, n}, elementType));
+      if (spec.residual)
+        argTypes.push_back(
+            MemRefType::get({ShapedType::kDynamic, n}, elementType));
+      argTypes.push_back(
+          MemRefType::get({ShapedType::kDynamic, n}, elementType));
 
-      std::string name = (func.getSymName() + "_matmul" +
-                          Twine(perFunction[func.getSymName()]++))
-                             .str();
+      std::string prefix = (spec.func.getSymName() + "_" + spec.opName).str();
+      std::string name = prefix + std::to_string(perFunction[prefix]++);
       b.setInsertionPointToEnd(gpuModule.getBody());
-      auto kernel = gpu::GPUFuncOp::create(b, op.getLoc(), name,
+      auto kernel = gpu::GPUFuncOp::create(b, spec.op->getLoc(), name,
                                            b.getFunctionType(argTypes, {}));
       kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                       b.getUnitAttr());
@@ -134,9 +198,16 @@ struct QmlirLowerToGpuKernelsPass
       // What qmlir-compile needs for the manifest once the kernel is a
       // binary: the launch rule and the operation the kernel computes.
       kernel->setAttr("qmlir.block_size", b.getI64IntegerAttr(blockSize));
-      kernel->setAttr("qmlir.op", b.getStringAttr("matmul"));
+      kernel->setAttr("qmlir.op", b.getStringAttr(spec.opName));
       kernel->setAttr("qmlir.scheme", weightsType.getScheme());
-      buildMatmulKernelBody(b, op.getLoc(), kernel, weightsType, blockSize);
+      if (spec.weights.size() == 2)
+        kernel->setAttr("qmlir.up_scheme",
+                        spec.weights[1].getResult().getType().getScheme());
+      if (spec.bias)
+        kernel->setAttr("qmlir.bias", b.getUnitAttr());
+      if (spec.residual)
+        kernel->setAttr("qmlir.residual", b.getUnitAttr());
+      buildKernelBody(b, spec.op->getLoc(), kernel, spec, blockSize);
     }
 
     // The runtime launches the kernels itself: host functions are dropped.

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qmlir/Codegen/Decode.h"
+#include "qmlir/Codegen/Epilogue.h"
 #include "qmlir/Dialect/Qmlir.h"
 #include "qmlir/Passes/Passes.h"
 
@@ -84,6 +85,95 @@ FailureOr<codegen::QuantizedMemrefs> getParts(OpBuilder &b, Location loc,
   return parts;
 }
 
+/// Computes the epilogue of output (row, col) from the f32 sums of the
+/// projections, in f32.
+using EpilogueFn = function_ref<Value(OpBuilder &, Location, ValueRange sums,
+                                      Value row, Value col)>;
+
+/// Emits the loops of `result[m, n] = epilogue(sum_k x[m, k] W_i[n, k], ...)`
+/// for one or more weight matrices W_i of the same shape, and returns the
+/// output buffer.
+Value emitProjectionLoops(OpBuilder &rewriter, Location loc,
+                          Value inputTensor,
+                          ArrayRef<codegen::QuantizedMemrefs> weights,
+                          EpilogueFn epilogue) {
+  auto inputType = cast<RankedTensorType>(inputTensor.getType());
+  Type elementType = inputType.getElementType();
+  int64_t n = weights[0].type.getRows(), k = weights[0].type.getCols();
+
+  Value input = toBuffer(rewriter, loc, inputTensor);
+  Value zero = constIndex(rewriter, loc, 0);
+  Value m = memref::DimOp::create(rewriter, loc, input, 0);
+  SmallVector<Value> dynamicM;
+  if (inputType.isDynamicDim(0))
+    dynamicM.push_back(m);
+  Value output = memref::AllocOp::create(
+      rewriter, loc, MemRefType::get({inputType.getDimSize(0), n}, elementType),
+      dynamicM);
+  SmallVector<Value> accs;
+  for (size_t i = 0; i < weights.size(); ++i)
+    accs.push_back(memref::AllocaOp::create(
+        rewriter, loc,
+        MemRefType::get({inputType.getDimSize(0)}, rewriter.getF32Type()),
+        dynamicM));
+  // The activations, transposed to [K, M] and widened to f32 once, so that
+  // the innermost loop over M reads contiguous memory and vectorizes. (The
+  // buffer-deallocation pipeline frees the buffer.)
+  Value inputT = memref::AllocOp::create(
+      rewriter, loc,
+      MemRefType::get({k, inputType.getDimSize(0)}, rewriter.getF32Type()),
+      dynamicM);
+  forLoop(rewriter, loc, zero, m, [&](OpBuilder &b, Location l, Value row) {
+    forLoop(b, l, zero, constIndex(b, l, k),
+            [&](OpBuilder &b, Location l, Value kk) {
+              Value x = arith::ExtFOp::create(
+                  b, l, b.getF32Type(),
+                  memref::LoadOp::create(b, l, input, ValueRange{row, kk})
+                      .getResult());
+              memref::StoreOp::create(b, l, x, inputT, ValueRange{kk, row});
+            });
+  });
+
+  // Each weight is decoded once and applied to all M rows; accumulation
+  // runs in k order, as the reference's f32 mode does.
+  forLoop(rewriter, loc, zero, constIndex(rewriter, loc, n),
+          [&](OpBuilder &b, Location l, Value col) {
+            forLoop(b, l, zero, m, [&](OpBuilder &b, Location l, Value row) {
+              for (Value acc : accs)
+                memref::StoreOp::create(b, l, constF32(b, l, 0.0f), acc, row);
+            });
+            forLoop(b, l, zero, constIndex(b, l, k),
+                    [&](OpBuilder &b, Location l, Value kk) {
+                      SmallVector<Value> ws;
+                      for (const codegen::QuantizedMemrefs &w : weights)
+                        ws.push_back(
+                            codegen::emitDequantizedWeight(b, l, w, col, kk));
+                      forLoop(b, l, zero, m,
+                              [&](OpBuilder &b, Location l, Value row) {
+                                Value x = memref::LoadOp::create(
+                                    b, l, inputT, ValueRange{kk, row});
+                                for (auto [w, acc] : llvm::zip(ws, accs)) {
+                                  Value sum = arith::AddFOp::create(
+                                      b, l,
+                                      memref::LoadOp::create(b, l, acc, row),
+                                      arith::MulFOp::create(b, l, x, w));
+                                  memref::StoreOp::create(b, l, sum, acc, row);
+                                }
+                              });
+                    });
+            forLoop(b, l, zero, m, [&](OpBuilder &b, Location l, Value row) {
+              SmallVector<Value> sums;
+              for (Value acc : accs)
+                sums.push_back(memref::LoadOp::create(b, l, acc, row));
+              Value result = epilogue(b, l, sums, row, col);
+              memref::StoreOp::create(b, l,
+                                      truncateTo(b, l, result, elementType),
+                                      output, ValueRange{row, col});
+            });
+          });
+  return output;
+}
+
 struct LowerMatmul : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -92,71 +182,53 @@ struct LowerMatmul : OpRewritePattern<MatmulOp> {
     if (!op.getWeights().getDefiningOp<PackOp>())
       return rewriter.notifyMatchFailure(op, "weights not built by qmlir.pack");
     Location loc = op.getLoc();
-    auto weights = *getParts(rewriter, loc, op.getWeights());
-    auto inputType = cast<RankedTensorType>(op.getInput().getType());
-    Type elementType = inputType.getElementType();
-    int64_t n = weights.type.getRows(), k = weights.type.getCols();
+    codegen::QuantizedMemrefs weights =
+        *getParts(rewriter, loc, op.getWeights());
+    Value bias = op.getBias() ? toBuffer(rewriter, loc, op.getBias()) : Value();
+    Value residual =
+        op.getResidual() ? toBuffer(rewriter, loc, op.getResidual()) : Value();
+    Value output = emitProjectionLoops(
+        rewriter, loc, op.getInput(), weights,
+        [&](OpBuilder &b, Location l, ValueRange sums, Value row, Value col) {
+          return codegen::emitAddAll(
+              b, l, sums[0],
+              {bias ? memref::LoadOp::create(b, l, bias, col).getResult()
+                    : Value(),
+               residual ? memref::LoadOp::create(b, l, residual,
+                                                 ValueRange{row, col})
+                              .getResult()
+                        : Value()});
+        });
+    rewriter.replaceOp(op, toTensor(rewriter, loc, output));
+    return success();
+  }
+};
 
-    Value input = toBuffer(rewriter, loc, op.getInput());
-    Value zero = constIndex(rewriter, loc, 0);
-    Value m = memref::DimOp::create(rewriter, loc, input, 0);
-    SmallVector<Value> dynamicM;
-    if (inputType.isDynamicDim(0))
-      dynamicM.push_back(m);
-    Value output = memref::AllocOp::create(
-        rewriter, loc, MemRefType::get({inputType.getDimSize(0), n}, elementType),
-        dynamicM);
-    Value acc = memref::AllocaOp::create(
-        rewriter, loc,
-        MemRefType::get({inputType.getDimSize(0)}, rewriter.getF32Type()),
-        dynamicM);
-    // The activations, transposed to [K, M] and widened to f32 once, so that
-    // the innermost loop over M reads contiguous memory and vectorizes. (The
-    // buffer-deallocation pipeline frees the buffer.)
-    Value inputT = memref::AllocOp::create(
-        rewriter, loc,
-        MemRefType::get({k, inputType.getDimSize(0)}, rewriter.getF32Type()),
-        dynamicM);
-    forLoop(rewriter, loc, zero, m, [&](OpBuilder &b, Location l, Value row) {
-      forLoop(b, l, zero, constIndex(b, l, k),
-              [&](OpBuilder &b, Location l, Value kk) {
-                Value x = arith::ExtFOp::create(
-                    b, l, b.getF32Type(),
-                    memref::LoadOp::create(b, l, input, ValueRange{row, kk})
-                        .getResult());
-                memref::StoreOp::create(b, l, x, inputT, ValueRange{kk, row});
-              });
-    });
+struct LowerSwiglu : OpRewritePattern<SwigluOp> {
+  using OpRewritePattern::OpRewritePattern;
 
-    // Each weight is decoded once and applied to all M rows; accumulation
-    // runs in k order, as the reference's f32 mode does.
-    forLoop(rewriter, loc, zero, constIndex(rewriter, loc, n),
-            [&](OpBuilder &b, Location l, Value col) {
-              forLoop(b, l, zero, m, [&](OpBuilder &b, Location l, Value row) {
-                memref::StoreOp::create(b, l, constF32(b, l, 0.0f), acc, row);
-              });
-              forLoop(b, l, zero, constIndex(b, l, k),
-                      [&](OpBuilder &b, Location l, Value kk) {
-                        Value w = codegen::emitDequantizedWeight(b, l, weights,
-                                                                 col, kk);
-                        forLoop(b, l, zero, m,
-                                [&](OpBuilder &b, Location l, Value row) {
-                                  Value x = memref::LoadOp::create(
-                                      b, l, inputT, ValueRange{kk, row});
-                                  Value sum = arith::AddFOp::create(
-                                      b, l,
-                                      memref::LoadOp::create(b, l, acc, row),
-                                      arith::MulFOp::create(b, l, x, w));
-                                  memref::StoreOp::create(b, l, sum, acc, row);
-                                });
-                      });
-              forLoop(b, l, zero, m, [&](OpBuilder &b, Location l, Value row) {
-                Value sum = memref::LoadOp::create(b, l, acc, row);
-                memref::StoreOp::create(b, l,
-                                        truncateTo(b, l, sum, elementType),
-                                        output, ValueRange{row, col});
-              });
-            });
+  LogicalResult matchAndRewrite(SwigluOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getGate().getDefiningOp<PackOp>() ||
+        !op.getUp().getDefiningOp<PackOp>())
+      return rewriter.notifyMatchFailure(op, "weights not built by qmlir.pack");
+    Location loc = op.getLoc();
+    SmallVector<codegen::QuantizedMemrefs> weights = {
+        *getParts(rewriter, loc, op.getGate()),
+        *getParts(rewriter, loc, op.getUp())};
+    Value residual =
+        op.getResidual() ? toBuffer(rewriter, loc, op.getResidual()) : Value();
+    Value output = emitProjectionLoops(
+        rewriter, loc, op.getInput(), weights,
+        [&](OpBuilder &b, Location l, ValueRange sums, Value row, Value col) {
+          Value result = codegen::emitSwiglu(b, l, sums[0], sums[1]);
+          if (!residual)
+            return result;
+          return codegen::emitAddAll(
+              b, l, result,
+              {memref::LoadOp::create(b, l, residual, ValueRange{row, col})
+                   .getResult()});
+        });
     rewriter.replaceOp(op, toTensor(rewriter, loc, output));
     return success();
   }
@@ -448,6 +520,6 @@ bool qmlir::isQuantizeLowered(const core::Scheme &scheme) {
 }
 
 void qmlir::populateQmlirToLoopsPatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerMatmul, LowerDequantize, LowerQuantize, FoldUnpackOfPack>(
+  patterns.add<LowerMatmul, LowerSwiglu, LowerDequantize, LowerQuantize, FoldUnpackOfPack>(
       patterns.getContext());
 }

@@ -55,24 +55,82 @@ def Qmlir_UnpackOp : Qmlir_Op<"unpack", [Pure,
   let assemblyFormat = "$weights attr-dict `:` qualified(type($weights))";
 }
 
-def Qmlir_MatmulOp : Qmlir_Op<"matmul", [Pure]> {
+def Qmlir_BiasTensor : TensorRankOf<[F16, BF16], [1]>;
+
+def Qmlir_MatmulOp : Qmlir_Op<"matmul", [Pure, AttrSizedOperandSegments]> {
   let summary = "Activations times the transpose of quantized weights";
   let description = [{
-    Computes `result[m, n] = sum_k input[m, k] * W[n, k]` where `W` is the
-    dequantized weight matrix. Products are accumulated in f32; the result
-    has the activations' element type (f16 or bf16). M may be dynamic.
+    Computes `result[m, n] = sum_k input[m, k] * W[n, k] (+ bias[n])
+    (+ residual[m, n])` where `W` is the dequantized weight matrix.
+    Everything is computed in f32 (products accumulated, then the bias and
+    the residual added) and rounded once to the activations' element type
+    (f16 or bf16), which the result, the bias and the residual share. M may
+    be dynamic.
+
+    The optional epilogue operands are written `bias(%b)` (`tensor<N x T>`)
+    and `residual(%r)` (the result's type); their types follow the weights'
+    type in the same order.
 
     ```mlir
     %y = qmlir.matmul %x, %w : tensor<?x384xf16>,
         !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
         -> tensor<?x96xf16>
+    %z = qmlir.matmul %x, %w bias(%b) residual(%r) : tensor<?x384xf16>,
+        !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>,
+        tensor<96xf16>, tensor<?x96xf16> -> tensor<?x96xf16>
     ```
   }];
-  let arguments = (ins Qmlir_ActivationTensor:$input, Qmlir_QTensorType:$weights);
+  let arguments = (ins Qmlir_ActivationTensor:$input,
+                       Qmlir_QTensorType:$weights,
+                       Optional<Qmlir_BiasTensor>:$bias,
+                       Optional<Qmlir_ActivationTensor>:$residual);
+  let results = (outs Qmlir_ActivationTensor:$result);
+  // Both epilogue types are optional and follow one another, so a custom
+  // directive tells them apart by the operands that are present.
+  let assemblyFormat = [{
+    $input `,` $weights (`bias` `(` $bias^ `)`)?
+    (`residual` `(` $residual^ `)`)? attr-dict `:` type($input) `,`
+    custom<WeightsAndEpilogueTypes>(type($weights), ref($bias),
+                                    ref($residual), type($bias),
+                                    type($residual))
+    `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                   "::mlir::Value":$weights), [{
+      build($_builder, $_state, result, input, weights, ::mlir::Value(),
+            ::mlir::Value());
+    }]>
+  ];
+  let hasVerifier = 1;
+}
+
+def Qmlir_SwigluOp : Qmlir_Op<"swiglu", [Pure]> {
+  let summary = "SwiGLU of two quantized projections of the activations";
+  let description = [{
+    Computes `result[m, n] = silu(g) * u (+ residual[m, n])` with
+    `g = sum_k input[m, k] * G[n, k]`, `u = sum_k input[m, k] * U[n, k]` and
+    `silu(g) = g / (1 + exp(-g))`, where `G` (the gate) and `U` (the up
+    projection) are dequantized weight matrices of the same shape whose
+    schemes may differ. Everything is computed in f32 and rounded once to the
+    activations' element type, which the result and the residual share.
+
+    ```mlir
+    %y = qmlir.swiglu %x, %gate, %up residual(%r) : tensor<?x384xf16>,
+        !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>,
+        !qmlir.qtensor<96x384, #qmlir.scheme<i8, group = channel, scale = f16>>,
+        tensor<?x96xf16> -> tensor<?x96xf16>
+    ```
+  }];
+  let arguments = (ins Qmlir_ActivationTensor:$input,
+                       Qmlir_QTensorType:$gate,
+                       Qmlir_QTensorType:$up,
+                       Optional<Qmlir_ActivationTensor>:$residual);
   let results = (outs Qmlir_ActivationTensor:$result);
   let assemblyFormat = [{
-    $input `,` $weights attr-dict `:` type($input) `,` qualified(type($weights))
-    `->` type($result)
+    $input `,` $gate `,` $up (`residual` `(` $residual^ `)`)? attr-dict `:`
+    type($input) `,` qualified(type($gate)) `,` qualified(type($up))
+    (`,` type($residual)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -104,7 +104,75 @@ void fillStandardNormal(std::mt19937_64 &rng, std::vector<float> &out) {
     w = float(normal());
 }
 
+/// Raw bits of `type` for values uniform in [-1, 1], rounded to `type`. The
+/// engine's bits map directly (53 bits -> [0, 1) -> [-1, 1]) because
+/// std::uniform_real_distribution differs between standard libraries.
+std::vector<uint16_t> uniformBits(std::mt19937_64 &rng, size_t count,
+                                  FloatType type) {
+  std::vector<uint16_t> bits(count);
+  for (uint16_t &b : bits) {
+    double unit = double(rng() >> 11) * 0x1p-53;
+    float value = float(2.0 * unit - 1.0);
+    b = type == FloatType::F16 ? floatToHalf(value) : floatToBf16(value);
+  }
+  return bits;
+}
+
+/// Standard normal [n, k] weights from `rng`, quantized to `scheme`.
+QuantizedMatrix randomWeights(std::mt19937_64 &rng, int64_t n, int64_t k,
+                              const Scheme &scheme) {
+  std::vector<float> weights(size_t(n * k));
+  fillStandardNormal(rng, weights);
+  return quantize(weights.data(), n, k, scheme);
+}
+
+/// dot[i, j] = sum_l x[i, l] w[j, l] and abs[i, j] = sum_l |x[i, l] w[j, l]|
+/// over the dequantized weights, one row at a time with the k loop innermost
+/// and contiguous.
+void products(const std::vector<double> &x, const QuantizedMatrix &weights,
+              int64_t m, std::vector<double> &dot, std::vector<double> &abs) {
+  const int64_t n = weights.rows, k = weights.cols;
+  dot.assign(size_t(m * n), 0.0);
+  abs.assign(size_t(m * n), 0.0);
+  std::vector<double> wRow(static_cast<size_t>(k));
+  detail::forEachDequantizedRow(weights, [&](int64_t j, const float *row) {
+    for (int64_t l = 0; l < k; ++l)
+      wRow[l] = row[l];
+    for (int64_t i = 0; i < m; ++i)
+      dot[i * n + j] =
+          detail::dotRow(&x[i * k], wRow.data(), k, &abs[i * n + j]);
+  });
+}
+
+/// d silu / dg = sigmoid(g) (1 + g (1 - sigmoid(g))).
+double siluDerivative(double g) {
+  const double sigmoid = 1.0 / (1.0 + std::exp(-g));
+  return sigmoid * (1.0 + g * (1.0 - sigmoid));
+}
+
 } // namespace
+
+const char *qmlir::core::toString(OpKind op) {
+  return op == OpKind::Matmul ? "matmul" : "swiglu";
+}
+
+std::optional<OpKind> qmlir::core::parseOpKind(const std::string &text) {
+  if (text == "matmul")
+    return OpKind::Matmul;
+  if (text == "swiglu")
+    return OpKind::Swiglu;
+  return std::nullopt;
+}
+
+double qmlir::core::silu(double g) { return g / (1.0 + std::exp(-g)); }
+
+double qmlir::core::swigluMagnitude(double g, double u, double absGate,
+                                    double absUp, int64_t k) {
+  const double c = 8.0 * std::sqrt(double(k)) * std::ldexp(1.0, -24);
+  const double s = silu(g);
+  return 1.1 * std::fabs(u) * absGate + std::fabs(s) * absUp +
+         1.1 * c * absGate * absUp + std::fabs(s * u);
+}
 
 std::string MatmulProblem::validate() const {
   if (m <= 0)
@@ -118,13 +186,25 @@ std::string MatmulProblem::validate() const {
   if (activationType != FloatType::F16 && activationType != FloatType::BF16)
     return std::string("activation type must be f16 or bf16, got ") +
            toString(activationType);
+  if (op == OpKind::Matmul && upScheme)
+    return "an up scheme is only for swiglu";
+  if (op == OpKind::Swiglu) {
+    if (bias)
+      return "swiglu takes no bias (only matmul does)";
+    if (std::string error = upSchemeOrGate().validateShape(n, k);
+        !error.empty())
+      return "up weights: " + error;
+  }
   return {};
 }
 
 std::string MatmulProblem::str() const {
   return "M=" + std::to_string(m) + " N=" + std::to_string(n) +
          " K=" + std::to_string(k) + " " + scheme.str() +
-         " act=" + toString(activationType) + " seed=" + std::to_string(seed);
+         " act=" + toString(activationType) + " seed=" + std::to_string(seed) +
+         (op == OpKind::Swiglu ? " op=swiglu up=" + upSchemeOrGate().str()
+                               : "") +
+         (bias ? " bias" : "") + (residual ? " residual" : "");
 }
 
 double qmlir::core::activationValue(uint16_t bits, FloatType type) {
@@ -143,41 +223,47 @@ double qmlir::core::activationValue(uint16_t bits, FloatType type) {
 MatmulData qmlir::core::makeMatmulData(const MatmulProblem &problem) {
   assert(problem.validate().empty() && "invalid matmul problem");
   const int64_t m = problem.m, n = problem.n, k = problem.k;
+  const FloatType type = problem.activationType;
   std::mt19937_64 rng(problem.seed);
   MatmulData data;
 
-  // Activations first, then weights, from the one engine. The uniform draw
-  // maps the engine's bits directly (53 bits -> [0, 1) -> [-1, 1]) because
-  // std::uniform_real_distribution differs between standard libraries.
-  data.activations.resize(size_t(m * k));
+  // From the one engine: activations, weights, then what the epilogue adds.
+  data.activations = uniformBits(rng, size_t(m * k), type);
   std::vector<double> x(size_t(m * k));
-  for (size_t i = 0; i < x.size(); ++i) {
-    double unit = double(rng() >> 11) * 0x1p-53;
-    float value = float(2.0 * unit - 1.0);
-    uint16_t bits = problem.activationType == FloatType::F16
-                        ? floatToHalf(value)
-                        : floatToBf16(value);
-    data.activations[i] = bits;
-    x[i] = activationValue(bits, problem.activationType);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = activationValue(data.activations[i], type);
+  data.weights = randomWeights(rng, n, k, problem.scheme);
+  if (problem.op == OpKind::Swiglu)
+    data.up = randomWeights(rng, n, k, problem.upSchemeOrGate());
+  if (problem.bias)
+    data.bias = uniformBits(rng, size_t(n), type);
+  if (problem.residual)
+    data.residual = uniformBits(rng, size_t(m * n), type);
+
+  products(x, data.weights, m, data.reference, data.absProducts);
+  if (problem.op == OpKind::Swiglu) {
+    std::vector<double> up, absUp;
+    products(x, data.up, m, up, absUp);
+    for (size_t i = 0; i < up.size(); ++i) {
+      const double g = data.reference[i], absGate = data.absProducts[i];
+      data.reference[i] = silu(g) * up[i];
+      data.absProducts[i] = swigluMagnitude(g, up[i], absGate, absUp[i], k);
+    }
   }
-
-  std::vector<float> weights(size_t(n * k));
-  fillStandardNormal(rng, weights);
-  data.weights = quantize(weights.data(), n, k, problem.scheme);
-  weights = {};
-
-  // The reference and the magnitudes in one pass over the dequantized
-  // weights, one row at a time, with the k loop innermost and contiguous.
-  data.reference.assign(size_t(m * n), 0.0);
-  data.absProducts.assign(size_t(m * n), 0.0);
-  std::vector<double> wRow(static_cast<size_t>(k));
-  detail::forEachDequantizedRow(data.weights, [&](int64_t j, const float *row) {
-    for (int64_t l = 0; l < k; ++l)
-      wRow[l] = row[l];
-    for (int64_t i = 0; i < m; ++i)
-      data.reference[i * n + j] = detail::dotRow(&x[i * k], wRow.data(), k,
-                                                 &data.absProducts[i * n + j]);
-  });
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const size_t index = size_t(i * n + j);
+      if (problem.bias) {
+        const double b = activationValue(data.bias[j], type);
+        data.reference[index] += b;
+        data.absProducts[index] += std::fabs(b);
+      }
+      if (problem.residual) {
+        const double r = activationValue(data.residual[index], type);
+        data.reference[index] += r;
+        data.absProducts[index] += std::fabs(r);
+      }
+    }
   return data;
 }
 
@@ -195,7 +281,25 @@ std::string qmlir::core::plantFault(MatmulData &data,
   QuantizedMatrix &weights = data.weights;
   const Scheme &scheme = weights.scheme;
   assert(weights.rows == problem.n && weights.cols == problem.k);
-  const int64_t row = problem.n / 2, k = problem.k;
+  const int64_t k = problem.k;
+  int64_t row = problem.n / 2;
+  if (problem.op == OpKind::Swiglu) {
+    // The first row's gate and up outputs decide where a gate fault shows.
+    std::vector<double> x(static_cast<size_t>(k));
+    for (int64_t l = 0; l < k; ++l)
+      x[l] = activationValue(data.activations[l], problem.activationType);
+    std::vector<double> gate, up, unused;
+    products(x, data.weights, 1, gate, unused);
+    products(x, data.up, 1, up, unused);
+    double sensitivity = -1;
+    for (int64_t j = 0; j < problem.n; ++j) {
+      double s = std::fabs(siluDerivative(gate[j]) * up[j]);
+      if (s > sensitivity) {
+        sensitivity = s;
+        row = j;
+      }
+    }
+  }
 
   // The column the first output row weighs most, so the fault shows there.
   int64_t col = 0;

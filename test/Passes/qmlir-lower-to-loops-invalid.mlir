@@ -32,3 +32,14 @@ func.func @quantize_nf4(%f: tensor<8x64xf32>) -> (tensor<8x8xi32>, tensor<8x2xf1
   %c, %s = qmlir.unpack %w : !w
   return %c, %s : tensor<8x8xi32>, tensor<8x2xf16>
 }
+
+// -----
+
+!w = !qmlir.qtensor<8x64, #qmlir.scheme<i4, group = 32, scale = f16>>
+// expected-error @+1 {{cannot lower a !qmlir.qtensor block argument: pass its parts and rebuild it with qmlir.pack}}
+func.func @swiglu_weights_argument(%x: tensor<1x64xf16>, %c: tensor<8x8xi32>, %s: tensor<8x2xf16>, %u: !w) -> tensor<1x8xf16> {
+  %g = qmlir.pack %c, %s : (tensor<8x8xi32>, tensor<8x2xf16>) -> !w
+  // expected-error @+1 {{cannot lower 'qmlir.swiglu': its quantized operand must be built by qmlir.pack or qmlir.quantize in the same function}}
+  %y = qmlir.swiglu %x, %g, %u : tensor<1x64xf16>, !w, !w -> tensor<1x8xf16>
+  return %y : tensor<1x8xf16>
+}

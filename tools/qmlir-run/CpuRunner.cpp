@@ -2,8 +2,8 @@
 //
 // Compiles a problem through qmlir-cpu-pipeline, JIT-runs it with MLIR's
 // ExecutionEngine and checks:
-//   - qmlir.matmul against the fp64 reference (relative error and a bound on
-//     every element);
+//   - qmlir.matmul (with its epilogue) or qmlir.swiglu against the fp64
+//     reference (relative error and a bound on every element);
 //   - qmlir.quantize against core::quantize, bit for bit.
 // Built as a plugin that qmlir-run loads with dlopen, so that qmlir-run
 // itself runs where MLIR cannot be carried (the GPU machines).
@@ -85,6 +85,16 @@ public:
             describe(static_cast<char *>(data), rows, cols)));
     pointers.push_back(descriptors.back().get());
   }
+  /// A 1-D memref of `size` elements (the bias).
+  void add1D(void *data, int64_t size) {
+    auto desc = std::make_unique<StridedMemRefType<char, 1>>();
+    desc->basePtr = desc->data = static_cast<char *>(data);
+    desc->offset = 0;
+    desc->sizes[0] = size;
+    desc->strides[0] = 1;
+    pointers.push_back(desc.get());
+    vectors.push_back(std::move(desc));
+  }
   SmallVector<void *> packed() {
     SmallVector<void *> args;
     for (void *&pointer : pointers)
@@ -94,21 +104,37 @@ public:
 
 private:
   std::vector<std::unique_ptr<StridedMemRefType<char, 2>>> descriptors;
+  std::vector<std::unique_ptr<StridedMemRefType<char, 1>>> vectors;
   std::vector<void *> pointers;
 };
 
-/// Runs qmlir_matmul and checks it; returns true if it passed.
+/// Runs qmlir_matmul (the problem's op) and checks it; returns true if it
+/// passed.
 bool runMatmul(ExecutionEngine &engine, const core::MatmulProblem &problem,
                const core::MatmulData &data, bool &invoked) {
-  const core::QuantizedMatrix &w = data.weights;
-  std::vector<core::Part> parts = w.scheme.parts(w.rows, w.cols);
-  std::vector<std::vector<uint8_t>> bytes = w.partBytes();
-  std::vector<uint16_t> out(problem.m * problem.n, 0xFFFF); // NaN poison
+  // Arguments in the function's order: x, the weights' parts (gate, up),
+  // bias, residual, then the output (an out-parameter after bufferization).
+  std::vector<const core::QuantizedMatrix *> matrices = {&data.weights};
+  if (problem.op == core::OpKind::Swiglu)
+    matrices.push_back(&data.up);
+  std::vector<std::vector<uint8_t>> storage;
   Arguments arguments;
   arguments.add(const_cast<uint16_t *>(data.activations.data()), problem.m,
                 problem.k);
-  for (auto [part, storage] : llvm::zip(parts, bytes))
-    arguments.add(storage.data(), part.rows, part.cols);
+  for (const core::QuantizedMatrix *w : matrices) {
+    std::vector<core::Part> parts = w->scheme.parts(w->rows, w->cols);
+    std::vector<std::vector<uint8_t>> bytes = w->partBytes();
+    for (auto [part, partBytes] : llvm::zip(parts, bytes)) {
+      storage.push_back(std::move(partBytes));
+      arguments.add(storage.back().data(), part.rows, part.cols);
+    }
+  }
+  if (problem.bias)
+    arguments.add1D(const_cast<uint16_t *>(data.bias.data()), problem.n);
+  if (problem.residual)
+    arguments.add(const_cast<uint16_t *>(data.residual.data()), problem.m,
+                  problem.n);
+  std::vector<uint16_t> out(problem.m * problem.n, 0xFFFF); // NaN poison
   arguments.add(out.data(), problem.m, problem.n);
   SmallVector<void *> args = arguments.packed();
   if (llvm::Error error =
@@ -125,7 +151,9 @@ bool runMatmul(ExecutionEngine &engine, const core::MatmulProblem &problem,
   core::CheckResult check =
       core::checkOutput(result, data.reference, data.absProducts, problem.m,
                         problem.n, problem.k, problem.activationType);
-  llvm::outs() << "matmul:   " << check.summary() << "\n";
+  llvm::outs() << (problem.op == core::OpKind::Swiglu ? "swiglu:   "
+                                                      : "matmul:   ")
+               << check.summary() << "\n";
   return check.passed;
 }
 

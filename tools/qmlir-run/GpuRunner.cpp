@@ -68,20 +68,32 @@ int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
   core::MatmulData data = core::makeMatmulData(problem);
   if (plantFault)
     std::printf("fault:    %s\n", core::plantFault(data, problem).c_str());
-  std::vector<std::vector<uint8_t>> parts = data.weights.partBytes();
+  // Arguments in the manifest's order: x, the weights' parts (swiglu: the
+  // gate's, then the up's), bias, residual (those the kernel takes), out.
+  std::vector<std::vector<uint8_t>> inputs;
+  auto halves = [](const std::vector<uint16_t> &values) {
+    std::vector<uint8_t> bytes(values.size() * sizeof(uint16_t));
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    return bytes;
+  };
+  inputs.push_back(halves(data.activations));
+  for (std::vector<uint8_t> &part : data.weights.partBytes())
+    inputs.push_back(std::move(part));
+  if (problem.op == core::OpKind::Swiglu)
+    for (std::vector<uint8_t> &part : data.up.partBytes())
+      inputs.push_back(std::move(part));
+  if (problem.bias)
+    inputs.push_back(halves(data.bias));
+  if (problem.residual)
+    inputs.push_back(halves(data.residual));
   size_t outBytes = problem.m * problem.n * sizeof(uint16_t);
 
-  // Arguments in the manifest's order: x, the weights' parts, out.
   std::string error;
   DeviceBuffers buffers(driver);
   std::vector<void *> args;
   CUdeviceptr pointer = 0;
-  if (!buffers.add(data.activations.data(),
-                   data.activations.size() * sizeof(uint16_t), pointer, error))
-    return failWith("cannot stage the inputs", error);
-  args.push_back(reinterpret_cast<void *>(pointer));
-  for (const std::vector<uint8_t> &part : parts) {
-    if (!buffers.add(part.data(), part.size(), pointer, error))
+  for (const std::vector<uint8_t> &input : inputs) {
+    if (!buffers.add(input.data(), input.size(), pointer, error))
       return failWith("cannot stage the inputs", error);
     args.push_back(reinterpret_cast<void *>(pointer));
   }
@@ -114,7 +126,8 @@ int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
   core::CheckResult check =
       core::checkOutput(values, data.reference, data.absProducts, problem.m,
                         problem.n, problem.k, problem.activationType);
-  std::printf("matmul:   %s\n", check.summary().c_str());
+  std::printf("%s:   %s\n", core::toString(problem.op),
+              check.summary().c_str());
   std::printf("%s\n", check.passed ? "PASS" : "FAIL");
   return check.passed ? kPass : kMismatch;
 }
@@ -158,6 +171,26 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
                     scheme ? "bad activation type" : parseError);
   base.scheme = *scheme;
   base.activationType = *activation;
+  // The op and its epilogue, as the manifest records them.
+  std::optional<core::OpKind> op =
+      core::parseOpKind(info.op ? info.op : "matmul");
+  if (!op)
+    return failWith("the manifest's kernel is unusable",
+                    std::string("unknown op '") + info.op + "'");
+  base.op = *op;
+  if (base.op == core::OpKind::Swiglu) {
+    if (!info.up_scheme)
+      return failWith("the manifest's kernel is unusable",
+                      "a swiglu kernel without an up scheme");
+    std::optional<core::Scheme> up =
+        core::Scheme::parse(info.up_scheme, &parseError);
+    if (!up)
+      return failWith("the manifest's kernel is unusable",
+                      "up scheme: " + parseError);
+    base.upScheme = *up;
+  }
+  base.bias = info.has_bias != 0;
+  base.residual = info.has_residual != 0;
   std::vector<core::MatmulProblem> problems;
   for (int64_t m : ms) {
     core::MatmulProblem problem = base;

@@ -1,8 +1,10 @@
 //===- qmlir-run.cpp - Run and check a quantized matmul -------------------===//
 //
-// Runs one quantized matmul on random inputs drawn from a seed and checks it
-// against the MLIR-free reference under the numerics contract.
+// Runs one quantized matmul (with its fused epilogue) or SwiGLU on random
+// inputs drawn from a seed and checks it against the MLIR-free reference
+// under the numerics contract.
 //   qmlir-run --target=cpu --m=7 --n=96 --k=384 --scheme='#qmlir.scheme<...>'
+//   qmlir-run --target=cpu --op=swiglu --residual --n=96 --k=384 --scheme=...
 //   qmlir-run --target=gpu BUNDLE --m=1,7,33
 // This binary links no MLIR or LLVM: the CPU target is a plugin loaded on
 // demand, the GPU target uses the runtime, which loads the CUDA driver.
@@ -30,13 +32,17 @@ namespace {
 
 const char *kUsage = R"(usage:
   qmlir-run --target=cpu --n=N --k=K --scheme=SCHEME [--m=M,...] [--act=f16|bf16]
+            [--op=matmul|swiglu] [--up-scheme=SCHEME] [--bias] [--residual]
             [--seed=S] [--plant-fault] [--print-ir]
   qmlir-run --target=gpu BUNDLE [--kernel=NAME] [--m=M,...] [--seed=S] [--plant-fault]
 
 Runs a quantized matmul on random inputs from the seed and checks it against
 the reference. SCHEME is written as in the IR, e.g.
-'#qmlir.scheme<i4, group = 128, scale = f16>'. A GPU run takes N, K, the
-scheme and the activation type from the bundle's manifest.
+'#qmlir.scheme<i4, group = 128, scale = f16>'. --op=swiglu computes
+silu(x G^T) * (x U^T) with gate weights of SCHEME and up weights of
+--up-scheme (default: SCHEME); --bias (matmul only) and --residual add a
+bias [N] and a residual [M, N]. A GPU run takes N, K, the op, the schemes,
+the epilogue and the activation type from the bundle's manifest.
 Exit status: 0 pass, 1 mismatch, 2 bad input or failure, 77 skipped.
 )";
 
@@ -114,9 +120,14 @@ int main(int argc, char **argv) {
                                                                 : equals - 2);
     options[key] = equals == std::string::npos ? "" : arg.substr(equals + 1);
   }
-  static const char *known[] = {"target", "m",          "n",        "k",
-                                "scheme", "act",        "seed",     "kernel",
-                                "plant-fault", "print-ir"};
+  static const char *known[] = {"target",      "m",        "n",    "k",
+                                "scheme",      "act",      "seed", "kernel",
+                                "plant-fault", "print-ir", "op",   "up-scheme",
+                                "bias",        "residual"};
+  // Flags take no value: "--bias=0" would read as a request for a bias.
+  for (const char *flag : {"plant-fault", "print-ir", "bias", "residual"})
+    if (options.count(flag) && !options[flag].empty())
+      return usageError(std::string("--") + flag + " takes no value");
   for (const auto &[key, value] : options) {
     bool isKnown = false;
     for (const char *name : known)
@@ -158,7 +169,8 @@ int main(int argc, char **argv) {
   if (target == "gpu") {
     if (positional.size() != 1)
       return usageError("--target=gpu takes one bundle directory");
-    for (const char *problemOnly : {"n", "k", "scheme", "act", "print-ir"})
+    for (const char *problemOnly : {"n", "k", "scheme", "act", "print-ir", "op",
+                                    "up-scheme", "bias", "residual"})
       if (options.count(problemOnly))
         return usageError(std::string("--") + problemOnly +
                           " is read from the bundle with --target=gpu");
@@ -186,6 +198,20 @@ int main(int argc, char **argv) {
     return usageError("invalid --act '" + option("act", "f16") +
                       "': expected f16 or bf16");
   base.activationType = *activation;
+  std::optional<core::OpKind> op = core::parseOpKind(option("op", "matmul"));
+  if (!op)
+    return usageError("invalid --op '" + option("op", "matmul") +
+                      "': expected matmul or swiglu");
+  base.op = *op;
+  if (options.count("up-scheme")) {
+    std::optional<core::Scheme> up =
+        core::Scheme::parse(options["up-scheme"], &parseError);
+    if (!up)
+      return usageError("invalid --up-scheme: " + parseError);
+    base.upScheme = *up;
+  }
+  base.bias = options.count("bias");
+  base.residual = options.count("residual");
   base.seed = seed;
   std::vector<core::MatmulProblem> problems;
   for (int64_t m : ms) {

@@ -186,3 +186,112 @@ func.func @pack_mx_scales_as_f16(%c: tensor<8x16xi32>, %s: tensor<8x4xf16>) -> !
   %w = qmlir.pack %c, %s : (tensor<8x16xi32>, tensor<8x4xf16>) -> !w
   return %w : !w
 }
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @bias_element_type(%x: tensor<4x128xf16>, %w: !w, %b: tensor<8xbf16>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op bias element type 'bf16' must match the input element type 'f16'}}
+  %y = qmlir.matmul %x, %w bias(%b) : tensor<4x128xf16>, !w, tensor<8xbf16> -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @bias_length(%x: tensor<4x128xf16>, %w: !w, %b: tensor<7xf16>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op bias has N = 7 but the weights have N = 8}}
+  %y = qmlir.matmul %x, %w bias(%b) : tensor<4x128xf16>, !w, tensor<7xf16> -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @bias_dynamic(%x: tensor<4x128xf16>, %w: !w, %b: tensor<?xf16>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op bias has N = ? but the weights have N = 8}}
+  %y = qmlir.matmul %x, %w bias(%b) : tensor<4x128xf16>, !w, tensor<?xf16> -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @bias_rank2(%x: tensor<4x128xf16>, %w: !w, %b: tensor<1x8xf16>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op operand #2 must be 1D tensor of 16-bit float or bfloat16 type values, but got 'tensor<1x8xf16>'}}
+  %y = qmlir.matmul %x, %w bias(%b) : tensor<4x128xf16>, !w, tensor<1x8xf16> -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @residual_type(%x: tensor<?x128xf16>, %w: !w, %r: tensor<4x8xf16>) -> tensor<?x8xf16> {
+  // expected-error @+1 {{'qmlir.matmul' op residual type 'tensor<4x8xf16>' must match the result type 'tensor<?x8xf16>'}}
+  %y = qmlir.matmul %x, %w residual(%r) : tensor<?x128xf16>, !w, tensor<4x8xf16> -> tensor<?x8xf16>
+  return %y : tensor<?x8xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @epilogue_type_missing(%x: tensor<4x128xf16>, %w: !w, %b: tensor<8xf16>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{expected ','}}
+  %y = qmlir.matmul %x, %w bias(%b) : tensor<4x128xf16>, !w -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+!u = !qmlir.qtensor<16x128, #qmlir.scheme<i8, group = channel, scale = f16>>
+func.func @swiglu_shapes(%x: tensor<4x128xf16>, %g: !g, %u: !u) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.swiglu' op up weights are 16x128 but the gate weights are 8x128}}
+  %y = qmlir.swiglu %x, %g, %u : tensor<4x128xf16>, !g, !u -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @swiglu_k(%x: tensor<4x64xf16>, %g: !g) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.swiglu' op input has K = 64 but the weights have K = 128}}
+  %y = qmlir.swiglu %x, %g, %g : tensor<4x64xf16>, !g, !g -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @swiglu_result_type(%x: tensor<4x128xf16>, %g: !g) -> tensor<4x8xbf16> {
+  // expected-error @+1 {{'qmlir.swiglu' op result element type 'bf16' must match the input element type 'f16'}}
+  %y = qmlir.swiglu %x, %g, %g : tensor<4x128xf16>, !g, !g -> tensor<4x8xbf16>
+  return %y : tensor<4x8xbf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @swiglu_m(%x: tensor<?x128xf16>, %g: !g) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.swiglu' op result has M = 4 but the input has M = ?}}
+  %y = qmlir.swiglu %x, %g, %g : tensor<?x128xf16>, !g, !g -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @swiglu_n(%x: tensor<4x128xf16>, %g: !g) -> tensor<4x16xf16> {
+  // expected-error @+1 {{'qmlir.swiglu' op result has N = 16 but the weights have N = 8}}
+  %y = qmlir.swiglu %x, %g, %g : tensor<4x128xf16>, !g, !g -> tensor<4x16xf16>
+  return %y : tensor<4x16xf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<8x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @swiglu_residual(%x: tensor<4x128xf16>, %g: !g, %r: tensor<4x8xbf16>) -> tensor<4x8xf16> {
+  // expected-error @+1 {{'qmlir.swiglu' op residual type 'tensor<4x8xbf16>' must match the result type 'tensor<4x8xf16>'}}
+  %y = qmlir.swiglu %x, %g, %g residual(%r) : tensor<4x128xf16>, !g, !g, tensor<4x8xbf16> -> tensor<4x8xf16>
+  return %y : tensor<4x8xf16>
+}

@@ -100,3 +100,31 @@ func.func @quantize_unpack_dequantize(%f: tensor<96x384xf32>) -> (tensor<96x36xi
   %d = qmlir.dequantize %w : !asym -> tensor<96x384xf16>
   return %c, %s, %z, %d : tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>, tensor<96x384xf16>
 }
+
+// Fused epilogues: bias, residual, both; the types follow the weights' type
+// in operand order.
+!chan = !qmlir.qtensor<96x384, #qmlir.scheme<i8, group = channel, scale = f16>>
+// CHECK-LABEL: func.func @matmul_epilogues
+// CHECK: qmlir.matmul %{{.*}}, %{{.*}} bias(%{{.*}}) : tensor<?x384xf16>, !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>, tensor<96xf16> -> tensor<?x96xf16>
+// CHECK: qmlir.matmul %{{.*}}, %{{.*}} residual(%{{.*}}) : tensor<?x384xf16>, !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>, tensor<?x96xf16> -> tensor<?x96xf16>
+// CHECK: qmlir.matmul %{{.*}}, %{{.*}} bias(%{{.*}}) residual(%{{.*}}) : tensor<?x384xf16>, !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>, tensor<96xf16>, tensor<?x96xf16> -> tensor<?x96xf16>
+func.func @matmul_epilogues(%x: tensor<?x384xf16>, %c: tensor<96x48xi32>, %s: tensor<96x3xf16>, %b: tensor<96xf16>, %r: tensor<?x96xf16>) -> (tensor<?x96xf16>, tensor<?x96xf16>, tensor<?x96xf16>) {
+  %w = qmlir.pack %c, %s : (tensor<96x48xi32>, tensor<96x3xf16>) -> !sym
+  %y0 = qmlir.matmul %x, %w bias(%b) : tensor<?x384xf16>, !sym, tensor<96xf16> -> tensor<?x96xf16>
+  %y1 = qmlir.matmul %x, %w residual(%r) : tensor<?x384xf16>, !sym, tensor<?x96xf16> -> tensor<?x96xf16>
+  %y2 = qmlir.matmul %x, %w bias(%b) residual(%r) : tensor<?x384xf16>, !sym, tensor<96xf16>, tensor<?x96xf16> -> tensor<?x96xf16>
+  return %y0, %y1, %y2 : tensor<?x96xf16>, tensor<?x96xf16>, tensor<?x96xf16>
+}
+
+// SwiGLU with gate and up weights of different schemes, with and without a
+// residual.
+// CHECK-LABEL: func.func @swiglu
+// CHECK: qmlir.swiglu %{{.*}}, %{{.*}}, %{{.*}} : tensor<7x384xbf16>, !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>, !qmlir.qtensor<96x384, #qmlir.scheme<i8, group = channel, scale = f16>> -> tensor<7x96xbf16>
+// CHECK: qmlir.swiglu %{{.*}}, %{{.*}}, %{{.*}} residual(%{{.*}}) : tensor<7x384xbf16>, !qmlir.qtensor<96x384, #qmlir.scheme<u3, group = 64, scale = bf16, zero = int>>, !qmlir.qtensor<96x384, #qmlir.scheme<i8, group = channel, scale = f16>>, tensor<7x96xbf16> -> tensor<7x96xbf16>
+func.func @swiglu(%x: tensor<7x384xbf16>, %c: tensor<96x36xi32>, %s: tensor<96x6xbf16>, %z: tensor<96x1xi32>, %uc: tensor<96x96xi32>, %us: tensor<96x1xf16>, %r: tensor<7x96xbf16>) -> (tensor<7x96xbf16>, tensor<7x96xbf16>) {
+  %g = qmlir.pack %c, %s, %z : (tensor<96x36xi32>, tensor<96x6xbf16>, tensor<96x1xi32>) -> !asym
+  %u = qmlir.pack %uc, %us : (tensor<96x96xi32>, tensor<96x1xf16>) -> !chan
+  %y0 = qmlir.swiglu %x, %g, %u : tensor<7x384xbf16>, !asym, !chan -> tensor<7x96xbf16>
+  %y1 = qmlir.swiglu %x, %g, %u residual(%r) : tensor<7x384xbf16>, !asym, !chan, tensor<7x96xbf16> -> tensor<7x96xbf16>
+  return %y0, %y1 : tensor<7x96xbf16>, tensor<7x96xbf16>
+}
