@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The main job: set up, build, then for each example problem
-#   - compile, run and check it on the CPU path;
-#   - compile it to a bundle of cubins and run and check it on the GPU (a
-#     skip where there is no GPU).
+# The main job: set up, build, then
+#   - compile the LLaMA-3-8B-shaped example model (examples/llama-3-8b-w4.json)
+#     to a bundle and, on a GPU, run one decode step (M = 1) and one prefill
+#     chunk (M = 512) through all its linear layers, checked against the
+#     reference and timed next to cuBLAS fp16;
+#   - for each example problem (examples/problems.txt): compile, run and check
+#     it on the CPU path, compile it to a bundle and run and check it on the
+#     GPU.
+# Without a GPU the GPU runs are skipped (exit 77 from the runners).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${QMLIR_BUILD_DIR:-build}
@@ -13,6 +18,24 @@ bundles="$build/examples"
 mkdir -p "$bundles"
 status=0
 gpu_skipped=0
+
+echo "== the LLaMA-3-8B-shaped model"
+start=$(date +%s%N)
+"$build/bin/qmlir-compile" --force --model-spec=examples/llama-3-8b-w4.json \
+  -o "$bundles/llama-3-8b-w4" || status=1
+echo "main: compiled the model in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+set +e
+"$build/bin/qmlir-run-model" "$bundles/llama-3-8b-w4" --m=1,512
+rc=$?
+set -e
+case $rc in
+  0) ;;
+  77) gpu_skipped=1 ;;
+  *) status=1 ;;
+esac
+echo
+
+echo "== example problems"
 index=0
 while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac

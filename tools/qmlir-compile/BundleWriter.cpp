@@ -1,0 +1,218 @@
+//===- BundleWriter.cpp - Manifest entries and atomic bundle output -------===//
+
+#include "BundleWriter.h"
+
+#include "qmlir/Dialect/Qmlir.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace qmlir::compile;
+namespace core = qmlir::core;
+
+namespace {
+
+std::string elementName(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+} // namespace
+
+llvm::Expected<KernelRecord>
+qmlir::compile::describeKernel(gpu::GPUFuncOp kernel) {
+  KernelRecord record;
+  record.name = kernel.getName().str();
+  auto op = kernel->getAttrOfType<StringAttr>("qmlir.op");
+  auto scheme = kernel->getAttrOfType<qmlir::SchemeAttr>("qmlir.scheme");
+  auto block = kernel->getAttrOfType<IntegerAttr>("qmlir.block_size");
+  if (!op || !scheme || !block)
+    return llvm::createStringError("kernel '" + record.name +
+                                   "' lacks its qmlir.op, qmlir.scheme or "
+                                   "qmlir.block_size attribute");
+  record.op = op.getValue().str();
+  record.scheme = scheme.toCore();
+  record.blockSize = block.getInt();
+  record.hasBias = kernel->hasAttr("qmlir.bias");
+  record.hasResidual = kernel->hasAttr("qmlir.residual");
+  bool swiglu = record.op == "swiglu";
+  if (swiglu) {
+    auto up = kernel->getAttrOfType<qmlir::SchemeAttr>("qmlir.up_scheme");
+    if (!up)
+      return llvm::createStringError("swiglu kernel '" + record.name +
+                                     "' lacks its qmlir.up_scheme attribute");
+    record.upScheme = up.toCore();
+  } else if (record.op != "matmul") {
+    return llvm::createStringError("kernel '" + record.name +
+                                   "' computes an unknown op '" + record.op +
+                                   "'");
+  }
+
+  ArrayRef<Type> inputs = kernel.getFunctionType().getInputs();
+  auto x = cast<MemRefType>(inputs.front());
+  auto out = cast<MemRefType>(inputs.back());
+  record.k = x.getDimSize(1);
+  record.n = out.getDimSize(1);
+  record.activation = elementName(x.getElementType());
+
+  // The order of docs/Bundle.md: x, weights, bias, residual, out.
+  SmallVector<std::string> names = {"x"};
+  auto addParts = [&](const core::Scheme &s, const std::string &prefix) {
+    for (const core::Part &part : s.parts(record.n, record.k))
+      names.push_back(prefix + part.name);
+  };
+  if (swiglu) {
+    addParts(record.scheme, "gate.");
+    addParts(*record.upScheme, "up.");
+  } else {
+    addParts(record.scheme, "");
+    if (record.hasBias)
+      names.push_back("bias");
+  }
+  if (record.hasResidual)
+    names.push_back("residual");
+  names.push_back("out");
+  if (inputs.size() != names.size())
+    return llvm::createStringError("kernel '" + record.name + "' has " +
+                                   Twine(inputs.size()) + " arguments, " +
+                                   "expected " + Twine(names.size()));
+  for (auto [name, type] : llvm::zip(names, inputs)) {
+    auto memref = cast<MemRefType>(type);
+    llvm::json::Array shape;
+    for (int64_t dim : memref.getShape())
+      shape.push_back(ShapedType::isDynamic(dim) ? llvm::json::Value("M")
+                                                 : llvm::json::Value(dim));
+    record.arguments.push_back(
+        llvm::json::Object{{"name", name},
+                           {"element", elementName(memref.getElementType())},
+                           {"shape", std::move(shape)}});
+  }
+  return record;
+}
+
+llvm::json::Object qmlir::compile::kernelEntry(const KernelRecord &kernel,
+                                               StringRef moduleName) {
+  int64_t gridX = (kernel.n + kernel.blockSize - 1) / kernel.blockSize;
+  llvm::json::Object entry{
+      {"name", kernel.name},
+      {"module", moduleName.str()},
+      {"op", kernel.op},
+      {"n", kernel.n},
+      {"k", kernel.k},
+      {"scheme", kernel.scheme.str()},
+      {"activation", kernel.activation},
+      {"bias", kernel.hasBias},
+      {"residual", kernel.hasResidual},
+      {"launch", llvm::json::Object{
+                     {"block", llvm::json::Array{kernel.blockSize, 1, 1}},
+                     {"grid", llvm::json::Array{gridX, "M", 1}},
+                     {"shared_memory_bytes", 0},
+                     {"m_min", 1},
+                     {"m_max", kMaxGridY}}},
+      {"arguments", llvm::json::Array(kernel.arguments)}};
+  if (kernel.upScheme)
+    entry["up_scheme"] = kernel.upScheme->str();
+  return entry;
+}
+
+uint64_t qmlir::compile::fnv1a64Update(uint64_t hash, StringRef bytes) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string qmlir::compile::hex64(uint64_t value) {
+  return llvm::formatv("{0:x-16}", value).str();
+}
+
+std::optional<std::pair<int, int>>
+qmlir::compile::computeCapability(StringRef arch) {
+  StringRef digits = arch;
+  if (!digits.consume_front("sm_"))
+    return std::nullopt;
+  digits.consume_back("a");
+  unsigned value;
+  if (digits.size() < 2 || digits.getAsInteger(10, value))
+    return std::nullopt;
+  return std::make_pair(int(value / 10), int(value % 10));
+}
+
+llvm::json::Object qmlir::compile::manifestHeader(
+    StringRef chip, std::pair<int, int> cc, StringRef moduleName,
+    StringRef cubinName, StringRef cubin) {
+  return llvm::json::Object{
+      {"format", "qmlir-bundle"},
+      {"format_version", kBundleFormatVersion},
+      {"abi_version", kKernelAbiVersion},
+      {"producer", "qmlir-compile"},
+      {"target",
+       llvm::json::Object{
+           {"arch", chip.str()},
+           {"compute_capability", llvm::json::Array{cc.first, cc.second}}}},
+      {"modules", llvm::json::Array{llvm::json::Object{
+                      {"name", moduleName.str()},
+                      {"cubin", cubinName.str()},
+                      {"bytes", static_cast<int64_t>(cubin.size())},
+                      {"fnv1a64",
+                       hex64(fnv1a64Update(kFnvOffsetBasis, cubin))}}}}};
+}
+
+llvm::Error qmlir::compile::writeBundleAtomically(StringRef output,
+                                                  ArrayRef<BundleFile> files,
+                                                  bool force) {
+  // Absolute, because createUniqueDirectory puts relative names under the
+  // system's temporary directory, where a rename may cross file systems.
+  SmallString<256> target(output);
+  if (std::error_code error = llvm::sys::fs::make_absolute(target))
+    return llvm::createStringError("cannot resolve '" + output +
+                                   "': " + error.message());
+  bool exists = llvm::sys::fs::exists(target);
+  if (exists && !force)
+    return llvm::createStringError("output '" + target +
+                                   "' exists; pass --force to replace it");
+  SmallString<256> staging;
+  if (std::error_code error =
+          llvm::sys::fs::createUniqueDirectory(target + ".partial", staging))
+    return llvm::createStringError("cannot create a directory next to '" +
+                                   target + "': " + error.message());
+  // createUniqueDirectory makes it private; a bundle is meant to be shared.
+  llvm::sys::fs::setPermissions(staging, llvm::sys::fs::perms(0755));
+  auto discard = [&](llvm::Error error) {
+    llvm::sys::fs::remove_directories(staging);
+    return error;
+  };
+  for (const BundleFile &file : files) {
+    std::string path = (staging + "/" + file.name).str();
+    std::error_code error;
+    llvm::raw_fd_ostream os(path, error);
+    if (error)
+      return discard(llvm::createStringError("cannot write " + path + ": " +
+                                             error.message()));
+    if (llvm::Error writeError = file.write(os))
+      return discard(std::move(writeError));
+    os.close();
+    if (os.has_error())
+      return discard(llvm::createStringError("cannot write " + path + ": " +
+                                             os.error().message()));
+  }
+  SmallString<256> previous;
+  if (exists) {
+    previous = (target + ".previous").str();
+    llvm::sys::fs::remove_directories(previous);
+    if (std::error_code error = llvm::sys::fs::rename(target, previous))
+      return discard(llvm::createStringError("cannot move the existing '" +
+                                             target +
+                                             "' aside: " + error.message()));
+  }
+  if (std::error_code error = llvm::sys::fs::rename(staging, target))
+    return discard(llvm::createStringError("cannot rename " + staging + " to " +
+                                           target + ": " + error.message()));
+  if (exists)
+    llvm::sys::fs::remove_directories(previous);
+  return llvm::Error::success();
+}
