@@ -152,11 +152,12 @@ Expected<ModelSpec> SpecParser::parse(StringRef json) {
       return std::move(error);
   std::map<std::string, std::string> seen;
   for (const SpecLayer &layer : spec.layers) {
-    auto [it, inserted] = seen.try_emplace(layer.name, layer.where);
+    // `where` starts with the origin; the "also" part names the path only.
+    std::string path = layer.where.substr(origin.size() + 2);
+    auto [it, inserted] = seen.try_emplace(layer.name, path);
     if (!inserted)
-      return fail(layer.where + ".name", "duplicate layer name '" +
-                                             layer.name + "' (also " +
-                                             it->second + ")");
+      return fail(path + ".name", "duplicate layer name '" + layer.name +
+                                      "' (also " + it->second + ")");
   }
   return spec;
 }
@@ -274,7 +275,9 @@ Error SpecParser::parseLayer(const llvm::json::Value &value, size_t index,
   for (int64_t i = 0; i < std::max<int64_t>(repeat, 1); ++i) {
     SpecLayer copy = layer;
     copy.name = expand(*nameText, i);
-    copy.where = repeat ? path + " (i = " + std::to_string(i) + ")" : path;
+    // Errors of buildModel start with `where`: the spec and the layer.
+    copy.where = origin + ": " +
+                 (repeat ? path + " (i = " + std::to_string(i) + ")" : path);
     copy.source = source.empty() ? copy.name : expand(source, i);
     copy.gate = gate.empty() ? copy.name + ".gate" : expand(gate, i);
     copy.up = up.empty() ? copy.name + ".up" : expand(up, i);

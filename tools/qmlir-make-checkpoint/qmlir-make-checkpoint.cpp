@@ -13,6 +13,7 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -143,6 +144,9 @@ int main(int argc, char **argv) {
   if (!act || *act == core::FloatType::F32)
     return fail("--activation: expected f16 or bf16, got '" + activation + "'");
   options.activation = *act;
+  // Checked first too, so that nothing is quantized for a refused output.
+  if (!force && llvm::sys::fs::exists(output))
+    return fail("output '" + output + "' exists; pass --force to replace it");
   if (layers.empty() == from.empty())
     return fail("give either --layer (repeatable) or --from");
 

@@ -27,7 +27,8 @@ const char *toString(LayerOp op);
 /// One layer of a spec, after "repeat" is expanded ("{i}" replaced).
 struct SpecLayer {
   std::string name;
-  /// Where the layer came from, for errors: "layers[3]" or "layers[3] (i = 5)".
+  /// Where the layer came from, for errors: "spec.json: layers[3]" or
+  /// "spec.json: layers[3] (i = 5)".
   std::string where;
   LayerOp op = LayerOp::Matmul;
   std::optional<int64_t> n, k;
