@@ -2,15 +2,15 @@
 # names, and clear errors for a missing library, a library that is not the
 # runtime and a runtime of another API version.
 
-# RUN: %python %s | FileCheck %s
-# RUN: env QMLIR_RUNTIME_LIBRARY=%t.missing.so not %python %s missing 2>&1 | FileCheck %s --check-prefix=MISSING
-# RUN: env QMLIR_RUNTIME_LIBRARY=%qmlir_lib_dir/libqmlir_core.so not %python %s load 2>&1 | FileCheck %s --check-prefix=FOREIGN
+# RUN: %qmlir_python %s | FileCheck %s
+# RUN: env QMLIR_RUNTIME_LIBRARY=%t.missing.so not %qmlir_python %s missing 2>&1 | FileCheck %s --check-prefix=MISSING
+# RUN: env QMLIR_RUNTIME_LIBRARY=%qmlir_lib_dir/libqmlir_core.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=FOREIGN
 # RUN: printf 'int qmlir_runtime_version(void) { return 1; }\n' > %t.c
 # RUN: clang-22 -shared -fPIC %t.c -o %t.v1.so
-# RUN: env QMLIR_RUNTIME_LIBRARY=%t.v1.so not %python %s load 2>&1 | FileCheck %s --check-prefix=OLD
+# RUN: env QMLIR_RUNTIME_LIBRARY=%t.v1.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=OLD
 # RUN: printf 'int qmlir_runtime_version(void) { return 2; }\n' > %t.c
 # RUN: clang-22 -shared -fPIC %t.c -o %t.v2.so
-# RUN: env QMLIR_RUNTIME_LIBRARY=%t.v2.so not %python %s load 2>&1 | FileCheck %s --check-prefix=PARTIAL
+# RUN: env QMLIR_RUNTIME_LIBRARY=%t.v2.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=PARTIAL
 
 import os
 import sys

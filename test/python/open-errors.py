@@ -4,7 +4,7 @@
 # RUN: rm -rf %t && mkdir -p %t/corrupt %t/list
 # RUN: printf '{"format": "qmlir-bundle",' > %t/corrupt/manifest.json
 # RUN: printf '[1, 2]' > %t/list/manifest.json
-# RUN: %python %s %t | FileCheck %s
+# RUN: %qmlir_python %s %t | FileCheck %s
 
 import sys
 

@@ -2,7 +2,7 @@
 # package, the library, opening bundles. qmlir.Linear and Bundle.load need
 # torch and say so. torch is hidden here even where it is installed.
 
-# RUN: %python %s | FileCheck %s
+# RUN: %qmlir_python %s | FileCheck %s
 
 import sys
 
