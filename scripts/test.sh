@@ -19,7 +19,7 @@ lit_status=${PIPESTATUS[0]}
 echo "== unit tests (GoogleTest)"
 unit_status=0
 : >"$unit_log"
-for suite in QmlirCoreTests QmlirRuntimeTests QmlirCheckpointTests; do
+for suite in QmlirCoreTests QmlirRuntimeTests QmlirCheckpointTests QmlirCppWrapperTests; do
   "$build/bin/$suite" 2>&1 | tee -a "$unit_log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || unit_status=1
 done
