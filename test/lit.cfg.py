@@ -29,6 +29,7 @@ tools = [
     "qmlir-opt",
     "qmlir-run",
     "qmlir-compile",
+    "qmlir-run-model",
     "not",
     "count",
     ToolSubst("mlir-runner", unresolved="ignore"),

@@ -24,6 +24,7 @@
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
@@ -183,6 +184,12 @@ int main(int argc, char **argv) {
   CompileOptions options;
   options.chip = chip;
   options.toolkit = toolkit;
+  // ptxas is looked up in the toolkit, then on PATH: default to CUDA's
+  // usual home so that a plain PATH still finds it.
+  if (options.toolkit.empty() && !std::getenv("CUDA_HOME") &&
+      !std::getenv("CUDA_PATH") &&
+      llvm::sys::fs::exists("/usr/local/cuda/bin/ptxas"))
+    options.toolkit = "/usr/local/cuda";
   options.blockSize = blockSize;
   options.progress = !quiet;
 
