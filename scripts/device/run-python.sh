@@ -16,7 +16,8 @@ build=${QMLIR_BUILD_DIR:-build}
 export QMLIR_RUNTIME_LIBRARY=${QMLIR_RUNTIME_LIBRARY:-$PWD/$build/lib/libqmlir_runtime.so}
 export PYTHONPATH=$PWD/python${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONDONTWRITEBYTECODE=1
-bundles=$(printf '%s:' "$@")
+# Absolute paths: the tests run from test/python.
+bundles=$(for b in "$@"; do printf '%s:' "$(realpath "$b")"; done)
 export QMLIR_TEST_BUNDLES=${bundles%:}
 
 if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
