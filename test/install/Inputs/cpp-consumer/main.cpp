@@ -1,7 +1,23 @@
-// Prints the runtime's API version and the error for a missing bundle.
+// Prints the runtime's API version, then opens the bundle given (or a missing
+// one) and prints the error, or its layers and weights and the errors of GPU
+// calls on a bundle that is not loaded -- all through qmlir_runtime.hpp.
 #include <qmlir/Runtime/qmlir_runtime.hpp>
 
 #include <cstdio>
+#include <string>
+
+namespace {
+template <typename Body> void expectError(const char *what, Body &&body) {
+  try {
+    body();
+    std::printf("C++: %s: no error\n", what);
+  } catch (const qmlir::Error &error) {
+    std::printf("C++: %s: %s\n", what, error.what());
+  }
+}
+
+std::string text(std::string_view view) { return std::string(view); }
+} // namespace
 
 int main(int argc, char **argv) {
   qmlir::checkRuntimeVersion();
@@ -10,7 +26,37 @@ int main(int argc, char **argv) {
   try {
     qmlir::Bundle bundle =
         qmlir::Bundle::open(argc > 1 ? argv[1] : "missing-bundle");
-    std::printf("C++: opened, %zu layers\n", bundle.layerCount());
+    std::printf("C++: %zu kernels, %zu layers\n", bundle.kernelCount(),
+                bundle.layerCount());
+    for (std::string_view name : bundle.layerNames()) {
+      qmlir::LayerInfo layer = bundle.layer(text(name));
+      std::printf("C++: layer %s: %s n=%lld k=%lld %s bias=%d residual=%d "
+                  "m_max=%lld workspace(7)=%zu\n",
+                  text(layer.name).c_str(), text(layer.op).c_str(),
+                  (long long)layer.n, (long long)layer.k,
+                  text(layer.activation).c_str(), layer.hasBias,
+                  layer.hasResidual, (long long)layer.mMax,
+                  bundle.workspaceSize(text(name), 7));
+      for (const qmlir::WeightInfo &w : bundle.weights(text(name)))
+        std::printf("C++:   %s %s [%lld, %lld] %zu bytes in_bundle=%d\n",
+                    text(w.name).c_str(), text(w.element).c_str(),
+                    (long long)w.rows, (long long)w.cols, w.bytes, w.inBundle);
+    }
+    if (bundle.layerCount() > 0) {
+      std::string first = text(bundle.layerName(0));
+      expectError("weight index", [&] { bundle.weight(first, 99); });
+      expectError("layer index", [&] { bundle.layerName(99); });
+      expectError("upload", [&] { bundle.uploadWeights(); });
+      expectError("bind", [&] {
+        bundle.bindWeight(first, text(bundle.weight(first, 0).name),
+                          reinterpret_cast<void *>(0x10000));
+      });
+      expectError("run", [&] {
+        bundle.runLayer(first, 1, reinterpret_cast<void *>(0x10000), nullptr,
+                        reinterpret_cast<void *>(0x20000), nullptr, 0,
+                        nullptr);
+      });
+    }
   } catch (const qmlir::Error &error) {
     std::printf("C++: %s\n", error.what());
   }
