@@ -3,6 +3,8 @@
 # runtime and a runtime of another API version.
 
 # RUN: %qmlir_python %s | FileCheck %s
+# Without QMLIR_RUNTIME_LIBRARY, the source tree's package finds the build's.
+# RUN: test "$(env -u QMLIR_RUNTIME_LIBRARY QMLIR_BUILD_DIR=%qmlir_obj_root %qmlir_python -c 'import qmlir; print(qmlir.library_path())')" = "%qmlir_lib_dir/libqmlir_runtime.so"
 # RUN: env QMLIR_RUNTIME_LIBRARY=%t.missing.so not %qmlir_python %s missing 2>&1 | FileCheck %s --check-prefix=MISSING
 # RUN: env QMLIR_RUNTIME_LIBRARY=%qmlir_lib_dir/libqmlir_core.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=FOREIGN
 # RUN: printf 'int qmlir_runtime_version(void) { return 1; }\n' > %t.c
