@@ -19,22 +19,26 @@ mkdir -p "$bundles"
 status=0
 gpu_skipped=0
 
+# Runs a GPU runner; exit 77 (no GPU) is a skip, anything else non-zero a
+# failure.
+gpu_run() {
+  local rc=0
+  "$@" || rc=$?
+  case $rc in
+    0) ;;
+    77) gpu_skipped=1 ;;
+    *) status=1 ;;
+  esac
+}
+
 echo "== the LLaMA-3-8B-shaped model"
 start=$(date +%s%N)
 "$build/bin/qmlir-compile" --force --model-spec=examples/llama-3-8b-w4.json \
   -o "$bundles/llama-3-8b-w4" || status=1
 echo "main: compiled the model in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-set +e
 # One timed pass after a warm-up: a pass at M = 512 takes seconds with
 # the SIMT kernels.
-"$build/bin/qmlir-run-model" "$bundles/llama-3-8b-w4" --m=1,512 --iterations=1
-rc=$?
-set -e
-case $rc in
-  0) ;;
-  77) gpu_skipped=1 ;;
-  *) status=1 ;;
-esac
+gpu_run "$build/bin/qmlir-run-model" "$bundles/llama-3-8b-w4" --m=1,512 --iterations=1
 echo
 
 echo "== example problems"
@@ -52,15 +56,7 @@ while IFS= read -r line; do
   # shellcheck disable=SC2086
   "$build/bin/qmlir-compile" --force $compile_options --scheme="$scheme" \
     -o "$bundles/example$index" || status=1
-  set +e
-  "$build/bin/qmlir-run" --target=gpu "$bundles/example$index" "$m_option"
-  rc=$?
-  set -e
-  case $rc in
-    0) ;;
-    77) gpu_skipped=1 ;;
-    *) status=1 ;;
-  esac
+  gpu_run "$build/bin/qmlir-run" --target=gpu "$bundles/example$index" "$m_option"
   echo
 done < examples/problems.txt
 [ "$gpu_skipped" -eq 1 ] && echo "main: no GPU here: the GPU runs were skipped (bundles in $bundles)"

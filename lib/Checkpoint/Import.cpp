@@ -87,6 +87,27 @@ Error qmlir::checkpoint::detail::entryError(const TensorSet::Entry &entry,
   return tensorError(entry.file->path(), entry.info->name, field, message);
 }
 
+Expected<PackedTensors>
+qmlir::checkpoint::detail::requirePackedTensors(const TensorSet &tensors,
+                                                const std::string &prefix) {
+  Expected<TensorSet::Entry> qweight = tensors.require(prefix + ".qweight");
+  if (!qweight)
+    return qweight.takeError();
+  Expected<TensorSet::Entry> qzeros = tensors.require(prefix + ".qzeros");
+  if (!qzeros)
+    return qzeros.takeError();
+  Expected<TensorSet::Entry> scales = tensors.require(prefix + ".scales");
+  if (!scales)
+    return scales.takeError();
+  if (Error error = expectTensor(*qweight, {DType::I32}, 2))
+    return std::move(error);
+  if (Error error = expectTensor(*qzeros, {DType::I32}, 2))
+    return std::move(error);
+  if (Error error = expectTensor(*scales, {DType::F16, DType::BF16}, 2))
+    return std::move(error);
+  return PackedTensors{*qweight, *qzeros, *scales};
+}
+
 Error qmlir::checkpoint::detail::expectTensor(const TensorSet::Entry &entry,
                                               llvm::ArrayRef<DType> allowed,
                                               size_t rank) {

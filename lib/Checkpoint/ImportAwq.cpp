@@ -28,61 +28,50 @@ uint32_t awqNibble(const std::vector<uint32_t> &words, int64_t row,
 
 Expected<Linear> importLinear(const TensorSet &tensors,
                               const std::string &prefix, int64_t group) {
-  Expected<TensorSet::Entry> qweight = tensors.require(prefix + ".qweight");
-  Expected<TensorSet::Entry> qzeros = tensors.require(prefix + ".qzeros");
-  Expected<TensorSet::Entry> scales = tensors.require(prefix + ".scales");
-  if (!qweight)
-    return qweight.takeError();
-  if (!qzeros)
-    return qzeros.takeError();
-  if (!scales)
-    return scales.takeError();
-  if (Error error = expectTensor(*qweight, {DType::I32}, 2))
-    return std::move(error);
-  if (Error error = expectTensor(*qzeros, {DType::I32}, 2))
-    return std::move(error);
-  if (Error error = expectTensor(*scales, {DType::F16, DType::BF16}, 2))
-    return std::move(error);
-  const int64_t groups = scales->info->shape[0], n = scales->info->shape[1];
-  const int64_t k = qweight->info->shape[0];
-  if (n % 8 != 0 || qweight->info->shape[1] * 8 != n)
-    return entryError(*qweight, "shape",
+  Expected<PackedTensors> packed = requirePackedTensors(tensors, prefix);
+  if (!packed)
+    return packed.takeError();
+  const auto &[qweight, qzeros, scales] = *packed;
+  const int64_t groups = scales.info->shape[0], n = scales.info->shape[1];
+  const int64_t k = qweight.info->shape[0];
+  if (n % 8 != 0 || qweight.info->shape[1] * 8 != n)
+    return entryError(qweight, "shape",
                       "expected [K, " + llvm::Twine(n / 8) +
                           "] (N = " + llvm::Twine(n) +
                           " of scales, 8 columns per word), got " +
-                          qweight->info->shapeString());
-  if (qzeros->info->shape[0] != groups || qzeros->info->shape[1] * 8 != n)
-    return entryError(*qzeros, "shape",
+                          qweight.info->shapeString());
+  if (qzeros.info->shape[0] != groups || qzeros.info->shape[1] * 8 != n)
+    return entryError(qzeros, "shape",
                       "expected [" + llvm::Twine(groups) + ", " +
                           llvm::Twine(n / 8) + "] (G and N / 8 of scales), got " +
-                          qzeros->info->shapeString());
+                          qzeros.info->shapeString());
   const int64_t groupLength = group > 0 ? group : k;
   if (k == 0 || k % groupLength != 0 || groups != k / groupLength)
-    return entryError(*scales, "shape",
+    return entryError(scales, "shape",
                       "expected " + llvm::Twine(k / groupLength) +
                           " groups (K = " + llvm::Twine(k) + ", group_size " +
                           llvm::Twine(group) + "), got " +
-                          scales->info->shapeString());
+                          scales.info->shapeString());
 
   core::QuantizedMatrix matrix;
   core::Scheme &scheme = matrix.scheme;
   scheme.kind = core::ElementKind::UnsignedInt;
   scheme.bits = 4;
   scheme.groupSize = group > 0 ? group : core::kPerChannel;
-  scheme.scaleType = scales->info->dtype == DType::BF16 ? core::ScaleType::BF16
+  scheme.scaleType = scales.info->dtype == DType::BF16 ? core::ScaleType::BF16
                                                         : core::ScaleType::F16;
   scheme.zero = core::ZeroKind::Int;
   matrix.rows = n;
   matrix.cols = k;
   if (std::string error = scheme.validateShape(n, k); !error.empty())
-    return entryError(*qweight, "scheme", error);
+    return entryError(qweight, "scheme", error);
 
   Expected<std::vector<uint32_t>> codeWords =
-      readWords(*qweight->file, *qweight->info);
+      readWords(*qweight.file, *qweight.info);
   Expected<std::vector<uint32_t>> zeroWords =
-      readWords(*qzeros->file, *qzeros->info);
+      readWords(*qzeros.file, *qzeros.info);
   Expected<std::vector<float>> scaleValues =
-      readFloats(*scales->file, *scales->info);
+      readFloats(*scales.file, *scales.info);
   if (!codeWords)
     return codeWords.takeError();
   if (!zeroWords)

@@ -62,63 +62,52 @@ Expected<Linear> importLinear(const TensorSet &tensors,
                               const std::string &prefix,
                               const GptqSettings &settings) {
   const unsigned bits = settings.bits;
-  Expected<TensorSet::Entry> qweight = tensors.require(prefix + ".qweight");
-  Expected<TensorSet::Entry> qzeros = tensors.require(prefix + ".qzeros");
-  Expected<TensorSet::Entry> scales = tensors.require(prefix + ".scales");
-  if (!qweight)
-    return qweight.takeError();
-  if (!qzeros)
-    return qzeros.takeError();
-  if (!scales)
-    return scales.takeError();
-  if (Error error = expectTensor(*qweight, {DType::I32}, 2))
-    return std::move(error);
-  if (Error error = expectTensor(*qzeros, {DType::I32}, 2))
-    return std::move(error);
-  if (Error error = expectTensor(*scales, {DType::F16, DType::BF16}, 2))
-    return std::move(error);
+  Expected<PackedTensors> packed = requirePackedTensors(tensors, prefix);
+  if (!packed)
+    return packed.takeError();
+  const auto &[qweight, qzeros, scales] = *packed;
 
-  const int64_t groups = scales->info->shape[0], n = scales->info->shape[1];
-  const int64_t words = qweight->info->shape[0];
-  if (qweight->info->shape[1] != n)
-    return entryError(*qweight, "shape",
-                      qweight->info->shapeString() + " has N = " +
-                          llvm::Twine(qweight->info->shape[1]) +
+  const int64_t groups = scales.info->shape[0], n = scales.info->shape[1];
+  const int64_t words = qweight.info->shape[0];
+  if (qweight.info->shape[1] != n)
+    return entryError(qweight, "shape",
+                      qweight.info->shapeString() + " has N = " +
+                          llvm::Twine(qweight.info->shape[1]) +
                           " columns but scales " +
-                          scales->info->shapeString() + " has N = " +
+                          scales.info->shapeString() + " has N = " +
                           llvm::Twine(n));
   const int64_t k = words * 32 / bits;
   if (k == 0 || (words * 32) % bits != 0)
-    return entryError(*qweight, "shape",
-                      qweight->info->shapeString() + ": " +
+    return entryError(qweight, "shape",
+                      qweight.info->shapeString() + ": " +
                           llvm::Twine(words) + " words per column do not hold "
                           "a whole number of " + llvm::Twine(bits) +
                           "-bit codes");
   if ((n * bits) % 32 != 0)
-    return entryError(*qzeros, "shape",
+    return entryError(qzeros, "shape",
                       "N = " + llvm::Twine(n) + " zeros of " +
                           llvm::Twine(bits) + " bits do not fill whole words");
-  if (qzeros->info->shape[0] != groups ||
-      qzeros->info->shape[1] != n * bits / 32)
-    return entryError(*qzeros, "shape",
+  if (qzeros.info->shape[0] != groups ||
+      qzeros.info->shape[1] != n * bits / 32)
+    return entryError(qzeros, "shape",
                       "expected [" + llvm::Twine(groups) + ", " +
                           llvm::Twine(n * bits / 32) + "] (G of scales, N * " +
                           llvm::Twine(bits) + " / 32), got " +
-                          qzeros->info->shapeString());
+                          qzeros.info->shapeString());
   const int64_t groupLength = settings.group > 0 ? settings.group : k;
   if (k % groupLength != 0 || groups != k / groupLength)
-    return entryError(*scales, "shape",
+    return entryError(scales, "shape",
                       "expected " + llvm::Twine(k / groupLength) +
                           " groups (K = " + llvm::Twine(k) + ", group_size " +
                           llvm::Twine(settings.group) + "), got " +
-                          scales->info->shapeString());
+                          scales.info->shapeString());
 
   core::QuantizedMatrix matrix;
   core::Scheme &scheme = matrix.scheme;
   scheme.kind = core::ElementKind::UnsignedInt;
   scheme.bits = bits;
   scheme.groupSize = settings.group > 0 ? settings.group : core::kPerChannel;
-  scheme.scaleType = scales->info->dtype == DType::BF16 ? core::ScaleType::BF16
+  scheme.scaleType = scales.info->dtype == DType::BF16 ? core::ScaleType::BF16
                                                         : core::ScaleType::F16;
   scheme.zero = core::ZeroKind::Int;
   matrix.rows = n;
@@ -150,18 +139,18 @@ Expected<Linear> importLinear(const TensorSet &tensors,
       matrix.groupIndex.assign(values->begin(), values->end());
     }
   } else if (settings.descAct) {
-    return tensorError(qweight->file->path(), prefix + ".g_idx", "",
+    return tensorError(qweight.file->path(), prefix + ".g_idx", "",
                        "missing, but desc_act (act-order) is true");
   }
   if (std::string error = scheme.validateShape(n, k); !error.empty())
-    return entryError(*qweight, "scheme", error);
+    return entryError(qweight, "scheme", error);
 
   Expected<std::vector<uint32_t>> qweightWords =
-      readWords(*qweight->file, *qweight->info);
+      readWords(*qweight.file, *qweight.info);
   Expected<std::vector<uint32_t>> zeroWords =
-      readWords(*qzeros->file, *qzeros->info);
+      readWords(*qzeros.file, *qzeros.info);
   Expected<std::vector<float>> scaleValues =
-      readFloats(*scales->file, *scales->info);
+      readFloats(*scales.file, *scales.info);
   if (!qweightWords)
     return qweightWords.takeError();
   if (!zeroWords)
@@ -185,7 +174,7 @@ Expected<Linear> importLinear(const TensorSet &tensors,
       if (settings.v1) {
         zero += 1;
         if (zero > uint32_t(scheme.maxCode()))
-          return entryError(*qzeros, "values",
+          return entryError(qzeros, "values",
                             "zero point of column " + llvm::Twine(r) +
                                 ", group " + llvm::Twine(g) + " is stored as " +
                                 llvm::Twine(zero - 1) +

@@ -74,6 +74,15 @@ llvm::Error configError(const QuantConfig &config, llvm::StringRef field,
 /// Checks that `entry` has `dtype` among `allowed` and rank `rank`.
 llvm::Error expectTensor(const TensorSet::Entry &entry,
                          llvm::ArrayRef<DType> allowed, size_t rank);
+/// The tensors GPTQ and AWQ store per linear layer `prefix`.
+struct PackedTensors {
+  TensorSet::Entry qweight, qzeros, scales;
+};
+/// Requires "<prefix>.qweight" and ".qzeros" (I32, rank 2) and ".scales"
+/// (F16 or BF16, rank 2).
+llvm::Expected<PackedTensors> requirePackedTensors(const TensorSet &tensors,
+                                                   const std::string &prefix);
+
 /// Error naming `entry`'s file, tensor and `field`.
 llvm::Error entryError(const TensorSet::Entry &entry, llvm::StringRef field,
                        const llvm::Twine &message);

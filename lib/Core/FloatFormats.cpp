@@ -289,6 +289,23 @@ float qmlir::core::scaleValue(ScaleType type, uint32_t bits) {
   return std::numeric_limits<float>::quiet_NaN();
 }
 
+uint16_t qmlir::core::activationBits(FloatType type, float value) {
+  assert(type != FloatType::F32 && "activations are 16-bit");
+  return type == FloatType::BF16 ? floatToBf16(value) : floatToHalf(value);
+}
+
+std::vector<uint8_t>
+qmlir::core::activationBytes(FloatType type, const std::vector<float> &values) {
+  std::vector<uint8_t> bytes;
+  bytes.reserve(2 * values.size());
+  for (float value : values) {
+    uint16_t bits = activationBits(type, value);
+    bytes.push_back(uint8_t(bits));
+    bytes.push_back(uint8_t(bits >> 8));
+  }
+  return bytes;
+}
+
 uint32_t qmlir::core::scaleBits(ScaleType type, float value) {
   switch (type) {
   case ScaleType::F16:

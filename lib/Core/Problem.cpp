@@ -113,7 +113,7 @@ std::vector<uint16_t> uniformBits(std::mt19937_64 &rng, size_t count,
   for (uint16_t &b : bits) {
     double unit = double(rng() >> 11) * 0x1p-53;
     float value = float(2.0 * unit - 1.0);
-    b = type == FloatType::F16 ? floatToHalf(value) : floatToBf16(value);
+    b = activationBits(type, value);
   }
   return bits;
 }

@@ -441,6 +441,16 @@ unsigned qmlir::core::byteSize(FloatType type) {
   return type == FloatType::F32 ? 4 : 2;
 }
 
+unsigned qmlir::core::elementByteSize(std::string_view element) {
+  if (element == "i32" || element == "f32")
+    return 4;
+  if (element == "f16" || element == "bf16")
+    return 2;
+  if (element == "f8E8M0FNU" || element == "f8E4M3FN")
+    return 1;
+  return 0;
+}
+
 const char *qmlir::core::mlirTypeName(ScaleType type) {
   switch (type) {
   case ScaleType::F16:

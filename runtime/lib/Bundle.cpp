@@ -84,9 +84,11 @@ Status Bundle::open(const std::string &directory,
           (kernel.argumentNames.empty() ? "" : ", ") + arg.name;
     bundle->kernels.push_back(std::move(kernel));
   }
-  for (const LayerSpec &spec : bundle->manifest.layers)
+  for (const LayerSpec &spec : bundle->manifest.layers) {
+    bundle->layerIndex.emplace(spec.name, bundle->layers.size());
     bundle->layers.push_back(
         Layer{&spec, std::vector<const void *>(spec.weights.size(), nullptr)});
+  }
   if (Status s = bundle->checkWeightsFile(); !s.ok())
     return failure(s.code, "qmlir_bundle_open: " + s.message);
   result = std::move(bundle);

@@ -115,6 +115,9 @@ private:
   std::vector<Module> modules;
   std::vector<Kernel> kernels;
   std::vector<Layer> layers;
+  /// Layer index by name (keys view the manifest's strings): qmlir_run_layer
+  /// finds its layer without a scan over a model's hundreds of layers.
+  std::unordered_map<std::string_view, size_t> layerIndex;
   /// weights.bin in device memory, once uploaded (freed with the bundle).
   cuda::CUdeviceptr weightsMemory = 0;
   CudaDriver *driver = nullptr;      // set by a successful load

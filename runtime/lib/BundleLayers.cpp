@@ -11,7 +11,6 @@
 
 #include "BundleFiles.h"
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -55,10 +54,8 @@ const char *Bundle::layerName(size_t index) const {
 const Bundle::Layer *Bundle::findLayer(const char *name) const {
   if (!name)
     return nullptr;
-  for (const Layer &layer : layers)
-    if (std::strcmp(layer.spec->name.c_str(), name) == 0)
-      return &layer;
-  return nullptr;
+  auto it = layerIndex.find(name);
+  return it == layerIndex.end() ? nullptr : &layers[it->second];
 }
 
 Status Bundle::layerNotFound(const char *caller, const char *name) const {

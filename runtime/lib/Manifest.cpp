@@ -40,11 +40,7 @@ std::string qmlir::runtime::formatShape(const Dim (&shape)[2]) {
 
 uint64_t qmlir::runtime::arrayBytes(const std::string &element, int64_t rows,
                                    int64_t cols) {
-  uint64_t size = element == "i32" || element == "f32"   ? 4
-                  : element == "f16" || element == "bf16" ? 2
-                  : element == "f8E8M0FNU" || element == "f8E4M3FN" ? 1
-                                                                      : 0;
-  return size * uint64_t(rows) * uint64_t(cols);
+  return core::elementByteSize(element) * uint64_t(rows) * uint64_t(cols);
 }
 
 std::vector<ArgumentSpec> qmlir::runtime::kernelArguments(const OpSpec &op) {

@@ -4,6 +4,9 @@
 #define QMLIR_TEST_UNIT_CORETESTSUPPORT_H
 
 #include "qmlir/Core/Format.h"
+#include "qmlir/Core/Problem.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <random>
@@ -32,6 +35,24 @@ inline Scheme intScheme(bool isSigned, unsigned bits, int64_t group,
   s.scaleType = scale;
   s.zero = zero;
   return s;
+}
+
+/// A problem with the scheme given as text (a parse failure fails the test).
+inline MatmulProblem makeProblem(int64_t m, int64_t n, int64_t k,
+                                 const char *scheme,
+                                 FloatType act = FloatType::F16,
+                                 uint64_t seed = 1) {
+  MatmulProblem problem;
+  problem.m = m;
+  problem.n = n;
+  problem.k = k;
+  std::optional<Scheme> parsed = Scheme::parse(scheme);
+  EXPECT_TRUE(parsed) << scheme;
+  if (parsed)
+    problem.scheme = *parsed;
+  problem.activationType = act;
+  problem.seed = seed;
+  return problem;
 }
 
 } // namespace qmlir::core::test_support

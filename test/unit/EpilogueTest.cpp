@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CoreTestSupport.h"
+
 #include "qmlir/Core/Problem.h"
 
 #include <gtest/gtest.h>
@@ -13,23 +15,10 @@
 #include <cmath>
 
 using namespace qmlir::core;
+using qmlir::core::test_support::makeProblem;
 
 namespace {
 
-MatmulProblem problemOf(int64_t m, int64_t n, int64_t k, const char *scheme,
-                        FloatType act = FloatType::F16, uint64_t seed = 1) {
-  MatmulProblem problem;
-  problem.m = m;
-  problem.n = n;
-  problem.k = k;
-  std::optional<Scheme> parsed = Scheme::parse(scheme);
-  EXPECT_TRUE(parsed) << scheme;
-  if (parsed)
-    problem.scheme = *parsed;
-  problem.activationType = act;
-  problem.seed = seed;
-  return problem;
-}
 
 std::vector<double> widen(const std::vector<uint16_t> &bits, FloatType type) {
   std::vector<double> values;
@@ -127,7 +116,7 @@ TEST(SwigluMagnitudeTest, BoundsF32EvaluationOfPerturbedSums) {
 }
 
 TEST(EpilogueDataTest, MatmulBiasResidualReference) {
-  MatmulProblem p = problemOf(
+  MatmulProblem p = makeProblem(
       5, 33, 256, "#qmlir.scheme<u4, group = 128, scale = f16, zero = int>",
       FloatType::BF16, 9);
   MatmulData plain = makeMatmulData(p);
@@ -162,7 +151,7 @@ TEST(EpilogueDataTest, MatmulBiasResidualReference) {
 }
 
 TEST(EpilogueDataTest, SwigluReference) {
-  MatmulProblem p = problemOf(
+  MatmulProblem p = makeProblem(
       3, 17, 4096, "#qmlir.scheme<i4, group = 128, scale = f16>");
   p.op = OpKind::Swiglu;
   p.upScheme = Scheme::parse("#qmlir.scheme<i8, group = channel, scale = f16>");
@@ -202,7 +191,7 @@ TEST(EpilogueDataTest, KernelArithmeticPassesAndPlantedFaultFails) {
   };
   for (const Case &c : cases)
     for (uint64_t seed : {1, 2, 3}) {
-      MatmulProblem p = problemOf(c.m, c.n, c.k, c.scheme, c.act, seed);
+      MatmulProblem p = makeProblem(c.m, c.n, c.k, c.scheme, c.act, seed);
       p.op = c.op;
       p.bias = c.bias;
       p.residual = c.residual;
@@ -219,7 +208,7 @@ TEST(EpilogueDataTest, KernelArithmeticPassesAndPlantedFaultFails) {
 }
 
 TEST(EpilogueProblemTest, ValidateNamesTheField) {
-  MatmulProblem p = problemOf(1, 8, 96, "#qmlir.scheme<i4, group = 32, scale = f16>");
+  MatmulProblem p = makeProblem(1, 8, 96, "#qmlir.scheme<i4, group = 32, scale = f16>");
   p.op = OpKind::Swiglu;
   EXPECT_EQ(p.validate(), "");
   p.bias = true;
@@ -238,7 +227,7 @@ TEST(EpilogueProblemTest, OpNamesAndDescription) {
   EXPECT_EQ(parseOpKind("swiglu"), OpKind::Swiglu);
   EXPECT_EQ(parseOpKind("matmul"), OpKind::Matmul);
   EXPECT_EQ(parseOpKind("gelu"), std::nullopt);
-  MatmulProblem p = problemOf(1, 8, 96, "#qmlir.scheme<i4, group = 32, scale = f16>");
+  MatmulProblem p = makeProblem(1, 8, 96, "#qmlir.scheme<i4, group = 32, scale = f16>");
   const std::string plain = p.str();
   EXPECT_EQ(plain.find("swiglu"), std::string::npos);
   p.op = OpKind::Swiglu;

@@ -599,20 +599,6 @@ struct CheckFixture {
   }
 };
 
-MatmulProblem makeProblem(int64_t m, int64_t n, int64_t k, const char *scheme,
-                          FloatType act = FloatType::F16, uint64_t seed = 1) {
-  MatmulProblem problem;
-  problem.m = m;
-  problem.n = n;
-  problem.k = k;
-  std::optional<Scheme> parsed = Scheme::parse(scheme);
-  EXPECT_TRUE(parsed) << scheme;
-  if (parsed)
-    problem.scheme = *parsed;
-  problem.activationType = act;
-  problem.seed = seed;
-  return problem;
-}
 
 TEST(CheckOutputTest, PassesOnReferenceAndRoundedReference) {
   CheckFixture f(makeProblem(

@@ -81,14 +81,12 @@ qmlir::compile::describeKernel(gpu::GPUFuncOp kernel) {
                                    "expected " + Twine(names.size()));
   for (auto [name, type] : llvm::zip(names, inputs)) {
     auto memref = cast<MemRefType>(type);
-    llvm::json::Array shape;
-    for (int64_t dim : memref.getShape())
-      shape.push_back(ShapedType::isDynamic(dim) ? llvm::json::Value("M")
-                                                 : llvm::json::Value(dim));
-    record.arguments.push_back(
-        llvm::json::Object{{"name", name},
-                           {"element", elementName(memref.getElementType())},
-                           {"shape", std::move(shape)}});
+    auto dim = [&](unsigned i) {
+      int64_t size = memref.getDimSize(i);
+      return ShapedType::isDynamic(size) ? ArgumentRecord::kDimM : size;
+    };
+    record.arguments.push_back({name, elementName(memref.getElementType()),
+                                dim(0), dim(1)});
   }
   return record;
 }
@@ -96,6 +94,18 @@ qmlir::compile::describeKernel(gpu::GPUFuncOp kernel) {
 llvm::json::Object qmlir::compile::kernelEntry(const KernelRecord &kernel,
                                                StringRef moduleName) {
   int64_t gridX = (kernel.n + kernel.blockSize - 1) / kernel.blockSize;
+  llvm::json::Array arguments;
+  for (const ArgumentRecord &arg : kernel.arguments) {
+    auto dim = [](int64_t size) {
+      return size == ArgumentRecord::kDimM ? llvm::json::Value("M")
+                                           : llvm::json::Value(size);
+    };
+    arguments.push_back(
+        llvm::json::Object{{"name", arg.name},
+                           {"element", arg.element},
+                           {"shape", llvm::json::Array{dim(arg.rows),
+                                                       dim(arg.cols)}}});
+  }
   llvm::json::Object entry{
       {"name", kernel.name},
       {"module", moduleName.str()},
@@ -112,7 +122,7 @@ llvm::json::Object qmlir::compile::kernelEntry(const KernelRecord &kernel,
                      {"shared_memory_bytes", 0},
                      {"m_min", 1},
                      {"m_max", kMaxGridY}}},
-      {"arguments", llvm::json::Array(kernel.arguments)}};
+      {"arguments", std::move(arguments)}};
   if (kernel.upScheme)
     entry["up_scheme"] = kernel.upScheme->str();
   return entry;

@@ -29,6 +29,19 @@ inline constexpr int kKernelAbiVersion = 1;
 // gridDim.y holds M in the SIMT kernels' launch rule.
 inline constexpr int64_t kMaxGridY = 65535;
 
+/// One kernel argument: a row-major [rows, cols] array; rows (or cols) is
+/// kDimM for the call's M.
+struct ArgumentRecord {
+  static constexpr int64_t kDimM = -1;
+  std::string name;
+  std::string element; // MLIR's name: "i32", "f16", ...
+  int64_t rows = 0, cols = 0;
+  /// Whether it is one of the layer's weights (not x, residual or out).
+  bool isWeight() const {
+    return name != "x" && name != "residual" && name != "out";
+  }
+};
+
 /// What the manifest says about one kernel.
 struct KernelRecord {
   std::string name;
@@ -38,7 +51,7 @@ struct KernelRecord {
   bool hasBias = false, hasResidual = false;
   int64_t n = 0, k = 0, blockSize = 0;
   std::string activation;
-  llvm::json::Array arguments;
+  std::vector<ArgumentRecord> arguments;
 };
 
 /// Reads a kernel's record from its qmlir.* attributes and signature.

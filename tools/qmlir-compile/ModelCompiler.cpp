@@ -120,38 +120,26 @@ std::string layerFunction(const ckpt::ModelLayer &layer, StringRef name) {
 
 /// One weight tensor of a layer in weights.bin order.
 struct WeightRecord {
-  std::string name, element;
-  int64_t rows = 0, cols = 0;
+  const ArgumentRecord *argument = nullptr;
   uint64_t bytes = 0;
   std::optional<uint64_t> offset;
 };
 
-/// A layer's weights: the kernel arguments other than x, residual and out.
-SmallVector<WeightRecord> layerWeights(const ckpt::ModelLayer &layer) {
+/// A layer's weights: its kernel's arguments other than x, residual and out.
+SmallVector<WeightRecord> layerWeights(const KernelRecord &kernel) {
   SmallVector<WeightRecord> weights;
-  auto add = [&](const core::Scheme &scheme, StringRef prefix) {
-    for (const core::Part &part : scheme.parts(layer.n, layer.k)) {
-      unsigned size = part.element == "i32" || part.element == "f32" ? 4
-                      : part.element == "f16" || part.element == "bf16"
-                          ? 2
-                          : 1;
-      weights.push_back({(prefix + part.name).str(), part.element, part.rows,
-                         part.cols, uint64_t(size * part.rows * part.cols)});
-    }
-  };
-  if (layer.op == ckpt::LayerOp::Swiglu) {
-    add(layer.scheme, "gate.");
-    add(layer.upScheme, "up.");
-  } else {
-    add(layer.scheme, "");
-    if (layer.hasBias)
-      weights.push_back({"bias", core::toString(layer.activation), 1, layer.n,
-                         uint64_t(2 * layer.n)});
+  for (const ArgumentRecord &arg : kernel.arguments) {
+    if (!arg.isWeight())
+      continue;
+    weights.push_back({&arg,
+                       core::elementByteSize(arg.element) *
+                           uint64_t(arg.rows * arg.cols),
+                       std::nullopt});
   }
   return weights;
 }
 
-/// The bytes of a layer's weights in layerWeights order.
+/// The bytes of a layer's weights in its kernel's argument order.
 llvm::Expected<std::vector<std::vector<uint8_t>>>
 weightBytes(const ckpt::ModelLayer &layer,
             ArrayRef<WeightRecord> records) {
@@ -163,17 +151,8 @@ weightBytes(const ckpt::ModelLayer &layer,
   addMatrix(layer.weights);
   if (layer.op == ckpt::LayerOp::Swiglu)
     addMatrix(layer.upWeights);
-  if (layer.hasBias) {
-    std::vector<uint8_t> bias;
-    for (float value : layer.bias) {
-      uint16_t bits = layer.activation == core::FloatType::BF16
-                          ? core::floatToBf16(value)
-                          : core::floatToHalf(value);
-      bias.push_back(uint8_t(bits));
-      bias.push_back(uint8_t(bits >> 8));
-    }
-    bytes.push_back(std::move(bias));
-  }
+  if (layer.hasBias)
+    bytes.push_back(core::activationBytes(layer.activation, layer.bias));
   if (bytes.size() != records.size())
     return llvm::createStringError("layer '" + layer.name + "' has " +
                                    Twine(bytes.size()) + " weight tensors, " +
@@ -181,7 +160,8 @@ weightBytes(const ckpt::ModelLayer &layer,
   for (size_t i = 0; i < bytes.size(); ++i)
     if (bytes[i].size() != records[i].bytes)
       return llvm::createStringError(
-          "layer '" + layer.name + "', weight '" + records[i].name + "': " +
+          "layer '" + layer.name + "', weight '" + records[i].argument->name +
+          "': " +
           Twine(bytes[i].size()) + " bytes, expected " +
           Twine(records[i].bytes));
   return bytes;
@@ -280,12 +260,12 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
   bool withWeights = model.layers.front().weights.has_value();
   uint64_t fileBytes = 0;
   std::vector<SmallVector<WeightRecord>> weights;
-  for (const ckpt::ModelLayer &layer : model.layers) {
+  for (auto [i, layer] : llvm::enumerate(model.layers)) {
     if (layer.weights.has_value() != withWeights)
       return llvm::createStringError(
           "layer '" + layer.name +
           "': either every layer has weights or none has");
-    weights.push_back(layerWeights(layer));
+    weights.push_back(layerWeights(*kernelRecord[layerKernel[i]]));
     if (withWeights)
       for (WeightRecord &weight : weights.back()) {
         weight.offset = fileBytes;
@@ -306,9 +286,10 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
     llvm::json::Array weightEntries;
     for (const WeightRecord &weight : weights[i]) {
       llvm::json::Object entry{
-          {"name", weight.name},
-          {"element", weight.element},
-          {"shape", llvm::json::Array{weight.rows, weight.cols}}};
+          {"name", weight.argument->name},
+          {"element", weight.argument->element},
+          {"shape", llvm::json::Array{weight.argument->rows,
+                                      weight.argument->cols}}};
       if (weight.offset)
         entry["offset"] = int64_t(*weight.offset);
       weightEntries.push_back(std::move(entry));
@@ -335,9 +316,10 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
 
   // weights.bin is written first: the manifest records its checksum.
   std::vector<BundleFile> files;
-  auto weightsHash = std::make_shared<uint64_t>(kFnvOffsetBasis);
+  // Filled in while weights.bin is written, before the manifest is.
+  uint64_t weightsHash = kFnvOffsetBasis;
   if (withWeights)
-    files.push_back({"weights.bin", [&, weightsHash](llvm::raw_ostream &os)
+    files.push_back({"weights.bin", [&](llvm::raw_ostream &os)
                                         -> llvm::Error {
       uint64_t written = 0;
       size_t reported = 0;
@@ -350,8 +332,8 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
           StringRef chunk(reinterpret_cast<const char *>(data.data()),
                           data.size());
           os << padding << chunk;
-          *weightsHash = fnv1a64Update(
-              fnv1a64Update(*weightsHash, padding), chunk);
+          weightsHash =
+              fnv1a64Update(fnv1a64Update(weightsHash, padding), chunk);
           written = *record.offset + data.size();
         }
         // Progress on long packs: about every tenth of the layers.
@@ -364,7 +346,7 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
       }
       std::string tail(fileBytes - written, '\0');
       os << tail;
-      *weightsHash = fnv1a64Update(*weightsHash, tail);
+      weightsHash = fnv1a64Update(weightsHash, tail);
       return llvm::Error::success();
     }});
   files.push_back({compiled->moduleName + ".cubin",
@@ -372,13 +354,13 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
                      os << compiled->cubin;
                      return llvm::Error::success();
                    }});
-  files.push_back({"manifest.json", [&, weightsHash](llvm::raw_ostream &os)
+  files.push_back({"manifest.json", [&](llvm::raw_ostream &os)
                                         -> llvm::Error {
     if (withWeights)
       manifest["weights"] = llvm::json::Object{
           {"file", "weights.bin"},
           {"bytes", int64_t(fileBytes)},
-          {"fnv1a64", hex64(*weightsHash)}};
+          {"fnv1a64", hex64(weightsHash)}};
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
        << "\n";
     return llvm::Error::success();

@@ -2,6 +2,8 @@
 
 #include "LayerData.h"
 
+#include "qmlir/Core/Problem.h"
+
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -71,66 +73,41 @@ core::QuantizedMatrix randomMatrix(const core::Scheme &scheme, int64_t n,
   return core::quantize(weights.data(), n, k, scheme);
 }
 
-core::FloatType activationType(const qmlir_layer_info &info) {
-  return std::string(info.activation) == "bf16" ? core::FloatType::BF16
-                                                : core::FloatType::F16;
-}
-
 } // namespace
+
+core::FloatType qmlir::run::activationType(const qmlir_layer_info &info) {
+  // The runtime accepts only f16 and bf16 layers.
+  return core::parseFloatType(info.activation).value_or(core::FloatType::F16);
+}
 
 bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
                                const std::string &directory, const char *name,
-                               const std::vector<uint64_t> &offsets,
-                               uint64_t seed, LayerData &data,
-                               std::string &error) {
+                               const LayerLayout &layout, uint64_t seed,
+                               LayerData &data, std::string &error) {
   if (qmlir_bundle_layer_info(bundle, name, &data.info) != QMLIR_SUCCESS) {
     error = qmlir_last_error();
     return false;
   }
   const qmlir_layer_info &info = data.info;
   bool swiglu = std::string(info.op) == "swiglu";
-  // The schemes are those of the layer's kernels (the runtime checked them).
   std::vector<qmlir_weight_info> weights(info.num_weights);
-  bool inBundle = info.num_weights > 0;
-  for (size_t i = 0; i < info.num_weights; ++i) {
-    if (qmlir_bundle_weight_info(bundle, name, i, &weights[i]) != QMLIR_SUCCESS) {
+  for (size_t i = 0; i < info.num_weights; ++i)
+    if (qmlir_bundle_weight_info(bundle, name, i, &weights[i]) !=
+        QMLIR_SUCCESS) {
       error = qmlir_last_error();
       return false;
     }
-    inBundle = inBundle && weights[i].in_bundle;
+  std::optional<core::Scheme> scheme = core::Scheme::parse(layout.scheme, &error);
+  std::optional<core::Scheme> upScheme =
+      swiglu ? core::Scheme::parse(layout.upScheme, &error) : core::Scheme();
+  if (!scheme || !upScheme) {
+    error = "layer '" + std::string(name) + "': " + error;
+    return false;
   }
-  auto parseScheme = [&](const char *text, core::Scheme &scheme) {
-    std::optional<core::Scheme> parsed = core::Scheme::parse(text, &error);
-    if (parsed)
-      scheme = *parsed;
-    return parsed.has_value();
-  };
-  // The layer's schemes: those of a kernel it uses (the first kernel whose
-  // shape and op match; the runtime checked that they agree).
-  for (size_t i = 0, count = qmlir_bundle_kernel_count(bundle); i < count; ++i) {
-    qmlir_kernel_info kernel;
-    if (qmlir_bundle_kernel_info(bundle, qmlir_bundle_kernel_name(bundle, i),
-                                 &kernel) != QMLIR_SUCCESS)
-      continue;
-    if (std::string(kernel.op) != info.op || kernel.n != info.n ||
-        kernel.k != info.k || kernel.has_bias != info.has_bias ||
-        kernel.has_residual != info.has_residual ||
-        std::string(kernel.activation) != info.activation)
-      continue;
-    core::Scheme scheme, upScheme;
-    if (!parseScheme(kernel.scheme, scheme) ||
-        (swiglu && !parseScheme(kernel.up_scheme, upScheme)))
-      return false;
-    // Same weights layout as the layer's: then it is the layer's scheme.
-    size_t parts = scheme.parts(info.n, info.k).size() +
-                   (swiglu ? upScheme.parts(info.n, info.k).size() : 0) +
-                   (info.has_bias ? 1 : 0);
-    if (parts != info.num_weights)
-      continue;
-    data.scheme = scheme;
-    data.upScheme = upScheme;
-    break;
-  }
+  data.scheme = *scheme;
+  data.upScheme = *upScheme;
+  const std::vector<uint64_t> &offsets = layout.offsets;
+  bool inBundle = !offsets.empty();
 
   if (inBundle) {
     if (offsets.size() != info.num_weights) {
@@ -164,9 +141,8 @@ bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
       const std::vector<uint8_t> &bias = data.tensors.back();
       for (int64_t i = 0; i < info.n; ++i) {
         uint16_t bits = uint16_t(bias[2 * i] | (bias[2 * i + 1] << 8));
-        data.bias.push_back(activationType(info) == core::FloatType::BF16
-                                ? core::bf16ToFloat(bits)
-                                : core::halfToFloat(bits));
+        data.bias.push_back(
+            float(core::activationValue(bits, activationType(info))));
       }
     }
   } else {
@@ -183,17 +159,9 @@ bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
     if (swiglu)
       for (std::vector<uint8_t> &part : data.upWeights->partBytes())
         data.tensors.push_back(std::move(part));
-    if (info.has_bias) {
-      std::vector<uint8_t> bias;
-      for (float value : data.bias) {
-        uint16_t bits = activationType(info) == core::FloatType::BF16
-                            ? core::floatToBf16(value)
-                            : core::floatToHalf(value);
-        bias.push_back(uint8_t(bits));
-        bias.push_back(uint8_t(bits >> 8));
-      }
-      data.tensors.push_back(std::move(bias));
-    }
+    if (info.has_bias)
+      data.tensors.push_back(
+          core::activationBytes(activationType(info), data.bias));
   }
   data.dense = core::dequantize(data.weights);
   if (swiglu)

@@ -33,12 +33,21 @@ struct LayerData {
   std::vector<std::vector<uint8_t>> tensors;
 };
 
-/// Reads layer `name`'s weights from the bundle's weights.bin (`directory`;
-/// `offsets` from its manifest), or draws them from `seed` when the bundle
-/// holds none.
+/// The layer's activation type (F16 or BF16).
+core::FloatType activationType(const qmlir_layer_info &info);
+
+/// What the manifest says about a layer beyond the C API's layer info.
+struct LayerLayout {
+  std::string scheme, upScheme; // upScheme: swiglu only
+  /// Offsets of the weights in weights.bin (empty: the bundle holds none).
+  std::vector<uint64_t> offsets;
+};
+
+/// Reads layer `name`'s weights from the bundle's weights.bin (`directory`),
+/// or draws them from `seed` when the bundle holds none.
 bool loadLayerData(const qmlir_bundle *bundle, const std::string &directory,
-                   const char *name, const std::vector<uint64_t> &offsets,
-                   uint64_t seed, LayerData &data, std::string &error);
+                   const char *name, const LayerLayout &layout, uint64_t seed,
+                   LayerData &data, std::string &error);
 
 struct Reference {
   std::vector<double> values;      // [rows, n]

@@ -120,33 +120,37 @@ std::vector<uint16_t> randomActivations(size_t count, core::FloatType type,
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<uint16_t> bits(count);
   for (uint16_t &b : bits) {
-    float v = uniform(rng);
-    b = type == core::FloatType::BF16 ? core::floatToBf16(v)
-                                      : core::floatToHalf(v);
+    b = core::activationBits(type, uniform(rng));
   }
   return bits;
 }
 
-/// The layers' weight offsets in weights.bin, from the manifest.
-std::map<std::string, std::vector<uint64_t>>
-weightOffsets(const std::string &bundle) {
-  std::map<std::string, std::vector<uint64_t>> offsets;
+/// The layers' schemes and weight offsets, from the manifest (which the
+/// runtime has checked by the time this reads it).
+std::map<std::string, LayerLayout> layerLayouts(const std::string &bundle) {
+  std::map<std::string, LayerLayout> layouts;
   std::ifstream file(bundle + "/manifest.json");
   nlohmann::json manifest = nlohmann::json::parse(file, nullptr, false);
   if (manifest.is_discarded() || !manifest.contains("layers"))
-    return offsets;
-  for (const auto &layer : manifest["layers"])
+    return layouts;
+  for (const auto &layer : manifest["layers"]) {
+    LayerLayout &layout = layouts[layer["name"].get<std::string>()];
+    layout.scheme = layer["scheme"].get<std::string>();
+    if (layer.contains("up_scheme"))
+      layout.upScheme = layer["up_scheme"].get<std::string>();
     for (const auto &weight : layer["weights"])
       if (weight.contains("offset"))
-        offsets[layer["name"].get<std::string>()].push_back(
-            weight["offset"].get<uint64_t>());
-  return offsets;
+        layout.offsets.push_back(weight["offset"].get<uint64_t>());
+  }
+  return layouts;
 }
 
-std::string layerKey(const qmlir_layer_info &info) {
+/// Layers that compute the same thing share drawn weights and references.
+std::string layerKey(const qmlir_layer_info &info, const LayerLayout &layout) {
   return std::string(info.op) + "|" + std::to_string(info.n) + "|" +
          std::to_string(info.k) + "|" + info.activation + "|" +
-         std::to_string(info.has_bias) + std::to_string(info.has_residual);
+         std::to_string(info.has_bias) + std::to_string(info.has_residual) +
+         "|" + layout.scheme + "|" + layout.upScheme;
 }
 
 } // namespace
@@ -200,9 +204,10 @@ int main(int argc, char **argv) {
     names[i] = qmlir_bundle_layer_name(bundle.get(), i);
     qmlir_bundle_layer_info(bundle.get(), names[i], &infos[i]);
   }
-  std::map<std::string, std::vector<uint64_t>> offsets =
-      weightOffsets(options.bundle);
-  bool inBundle = !offsets.empty();
+  std::map<std::string, LayerLayout> layouts = layerLayouts(options.bundle);
+  bool inBundle = false;
+  for (const auto &[name, layout] : layouts)
+    inBundle = inBundle || !layout.offsets.empty();
   if (inBundle && qmlir_bundle_upload_weights(bundle.get()) != QMLIR_SUCCESS)
     return failWith(std::string("cannot upload the weights: ") +
                     qmlir_last_error());
@@ -212,13 +217,12 @@ int main(int argc, char **argv) {
   std::map<std::string, std::shared_ptr<LayerData>> drawn;
   std::vector<std::shared_ptr<LayerData>> data(layerCount);
   for (size_t i = 0; i < layerCount; ++i) {
-    std::string key = inBundle ? names[i] : layerKey(infos[i]);
+    std::string key = inBundle ? names[i] : layerKey(infos[i], layouts[names[i]]);
     auto it = drawn.find(key);
     if (it == drawn.end()) {
       auto layer = std::make_shared<LayerData>();
       if (!loadLayerData(bundle.get(), options.bundle, names[i],
-                         inBundle ? offsets[names[i]] : std::vector<uint64_t>(),
-                         options.seed + i, *layer, error))
+                         layouts[names[i]], options.seed + i, *layer, error))
         return failWith(error);
       it = drawn.emplace(key, layer).first;
     }
@@ -253,8 +257,8 @@ int main(int argc, char **argv) {
     std::string key = std::to_string(size) + act;
     auto it = inputs.find(key);
     if (it == inputs.end()) {
-      core::FloatType type = std::string(act) == "bf16" ? core::FloatType::BF16
-                                                       : core::FloatType::F16;
+      core::FloatType type =
+          core::parseFloatType(act).value_or(core::FloatType::F16);
       std::vector<uint16_t> bits = randomActivations(size_t(maxM * size), type, rng);
       CUdeviceptr pointer = memory.alloc(bits.size() * 2, bits.data(), error);
       it = inputs.emplace(key, std::make_pair(std::move(bits), pointer)).first;
@@ -349,10 +353,8 @@ int main(int argc, char **argv) {
                          driver->cuMemcpyDtoH(result.data(), out, result.size() * 2),
                          &error))
         return failWith("layer '" + std::string(names[i]) + "': " + error);
-      core::FloatType type = std::string(info.activation) == "bf16"
-                                 ? core::FloatType::BF16
-                                 : core::FloatType::F16;
-      std::string key = (inBundle ? std::string(names[i]) : layerKey(info)) +
+      core::FloatType type = activationType(info);
+      std::string key = (inBundle ? std::string(names[i]) : layerKey(info, layouts[names[i]])) +
                         "|" + std::to_string(m);
       auto it = references.find(key);
       if (it == references.end()) {
@@ -402,7 +404,7 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < layerCount; ++i) {
           const qmlir_layer_info &info = infos[i];
           bool swiglu = std::string(info.op) == "swiglu";
-          bool bf16 = std::string(info.activation) == "bf16";
+          bool bf16 = activationType(info) == core::FloatType::BF16;
           cublas->linear(bf16, m, info.n * (swiglu ? 2 : 1), info.k,
                          reinterpret_cast<void *>(input(info.k, info.activation).second),
                          reinterpret_cast<void *>(denseWeights[i]),

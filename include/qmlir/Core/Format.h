@@ -168,6 +168,8 @@ std::optional<FloatType> parseFloatType(std::string_view name);
 /// Size in bytes of one element of the type.
 unsigned byteSize(ScaleType type);
 unsigned byteSize(FloatType type);
+/// Size in bytes of a Part element ("i32", "f16", ...); 0 if unknown.
+unsigned elementByteSize(std::string_view element);
 /// MLIR's name of the storage element type ("f16", "f8E8M0FNU", ...).
 const char *mlirTypeName(ScaleType type);
 
@@ -248,6 +250,11 @@ float bf16ToFloat(uint16_t bits);
 uint16_t floatToBf16(float value);
 /// Rounds `value` to the nearest value representable in `type`.
 float roundTo(FloatType type, float value);
+/// The bits of `value` rounded to a 16-bit activation type (F16 or BF16),
+/// and a vector of such values as little-endian bytes (a bias in a bundle).
+uint16_t activationBits(FloatType type, float value);
+std::vector<uint8_t> activationBytes(FloatType type,
+                                     const std::vector<float> &values);
 
 } // namespace qmlir::core
 
