@@ -8,6 +8,7 @@
 
 #include "qmlir/Codegen/Decode.h"
 #include "qmlir/Codegen/Epilogue.h"
+#include "qmlir/Codegen/Kernels.h"
 #include "qmlir/Dialect/Qmlir.h"
 #include "qmlir/Passes/Passes.h"
 
@@ -23,17 +24,13 @@ using namespace qmlir;
 
 namespace {
 
-MemRefType memrefFor(Type tensorType) {
-  auto tensor = cast<RankedTensorType>(tensorType);
-  return MemRefType::get(tensor.getShape(), tensor.getElementType());
-}
+/// gridDim.y holds M, so M is at most CUDA's limit on it.
+constexpr int64_t kMaxGridY = 65535;
 
 /// What one kernel computes: the projections' weights (one for matmul, gate
 /// then up for swiglu) and the epilogue operands that are present.
 struct KernelSpec {
   Operation *op;
-  func::FuncOp func;
-  StringRef opName; // "matmul" or "swiglu"
   SmallVector<PackOp> weights;
   Value bias, residual;
 };
@@ -117,97 +114,43 @@ struct QmlirLowerToGpuKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    MLIRContext *context = &getContext();
-    OpBuilder b(context);
+    OpBuilder b(&getContext());
 
-    SmallVector<KernelSpec> specs;
+    // Ops with schedules get tensor-core kernels (qmlir-lower-dequant).
+    std::vector<codegen::ProjectionKernel> projections;
     bool failedToLower = false;
     module.walk([&](Operation *op) {
-      KernelSpec spec;
-      spec.op = op;
-      SmallVector<Value> weights;
-      if (auto matmul = dyn_cast<MatmulOp>(op)) {
-        spec.opName = "matmul";
-        weights = {matmul.getWeights()};
-        spec.bias = matmul.getBias();
-        spec.residual = matmul.getResidual();
-      } else if (auto swiglu = dyn_cast<SwigluOp>(op)) {
-        spec.opName = "swiglu";
-        weights = {swiglu.getGate(), swiglu.getUp()};
-        spec.residual = swiglu.getResidual();
-      } else {
+      if (!isa<MatmulOp, SwigluOp>(op) || op->hasAttr(kSchedulesAttrName))
         return;
-      }
-      spec.func = op->getParentOfType<func::FuncOp>();
-      for (Value w : weights)
-        if (auto pack = w.getDefiningOp<PackOp>())
-          spec.weights.push_back(pack);
-      if (!spec.func || spec.weights.size() != weights.size()) {
-        op->emitError("cannot lower '")
-            << op->getName()
-            << "' to a GPU kernel: its weights must be built by qmlir.pack in "
-               "a func.func";
+      FailureOr<codegen::ProjectionKernel> projection =
+          codegen::describeProjection(op);
+      if (failed(projection)) {
         failedToLower = true;
         return;
       }
-      specs.push_back(spec);
+      projections.push_back(*projection);
     });
     if (failedToLower)
       return signalPassFailure();
 
-    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
-                    b.getUnitAttr());
-    b.setInsertionPointToEnd(module.getBody());
-    auto target = NVVM::NVVMTargetAttr::get(context, /*optLevel=*/3,
-                                            "nvptx64-nvidia-cuda", chip,
-                                            features);
-    auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(),
-                                              "qmlir_kernels",
-                                              b.getArrayAttr({target}));
-
-    llvm::StringMap<unsigned> perFunction;
-    for (KernelSpec &spec : specs) {
-      QTensorType weightsType = spec.weights[0].getResult().getType();
-      Type elementType =
-          cast<RankedTensorType>(spec.op->getOperand(0).getType())
-              .getElementType();
-      int64_t n = weightsType.getRows();
-      SmallVector<Type> argTypes = {MemRefType::get(
-          {ShapedType::kDynamic, weightsType.getCols()}, elementType)};
-      for (PackOp pack : spec.weights)
-        for (Value part : pack.getParts())
-          argTypes.push_back(memrefFor(part.getType()));
-      // Every argument is 2-D (kernel ABI v1): the bias is [1, N].
-      if (spec.bias)
-        argTypes.push_back(MemRefType::get({1, n}, elementType));
-      if (spec.residual)
-        argTypes.push_back(
-            MemRefType::get({ShapedType::kDynamic, n}, elementType));
-      argTypes.push_back(
-          MemRefType::get({ShapedType::kDynamic, n}, elementType));
-
-      std::string prefix = (spec.func.getSymName() + "_" + spec.opName).str();
-      std::string name = prefix + std::to_string(perFunction[prefix]++);
-      b.setInsertionPointToEnd(gpuModule.getBody());
-      auto kernel = gpu::GPUFuncOp::create(b, spec.op->getLoc(), name,
-                                           b.getFunctionType(argTypes, {}));
-      kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                      b.getUnitAttr());
-      kernel.setKnownBlockSizeAttr(
-          b.getDenseI32ArrayAttr({static_cast<int32_t>(blockSize), 1, 1}));
-      // What qmlir-compile needs for the manifest once the kernel is a
-      // binary: the launch rule and the operation the kernel computes.
-      kernel->setAttr("qmlir.block_size", b.getI64IntegerAttr(blockSize));
-      kernel->setAttr("qmlir.op", b.getStringAttr(spec.opName));
-      kernel->setAttr("qmlir.scheme", weightsType.getScheme());
-      if (spec.weights.size() == 2)
-        kernel->setAttr("qmlir.up_scheme",
-                        spec.weights[1].getResult().getType().getScheme());
-      if (spec.bias)
-        kernel->setAttr("qmlir.bias", b.getUnitAttr());
-      if (spec.residual)
-        kernel->setAttr("qmlir.residual", b.getUnitAttr());
-      buildKernelBody(b, spec.op->getLoc(), kernel, spec, blockSize);
+    gpu::GPUModuleOp kernels =
+        codegen::getOrCreateKernelModule(module, chip, features);
+    for (const codegen::ProjectionKernel &projection : projections) {
+      gpu::GPUFuncOp kernel = codegen::createProjectionKernel(
+          b, kernels, projection, projection.baseName,
+          codegen::LaunchRule{blockSize, blockSize, 1, 1, kMaxGridY},
+          core::Layout::Canonical);
+      KernelSpec spec;
+      spec.op = projection.op;
+      for (Value pack : projection.packs)
+        spec.weights.push_back(pack.getDefiningOp<PackOp>());
+      if (auto matmul = dyn_cast<MatmulOp>(projection.op)) {
+        spec.bias = matmul.getBias();
+        spec.residual = matmul.getResidual();
+      } else {
+        spec.residual = cast<SwigluOp>(projection.op).getResidual();
+      }
+      buildKernelBody(b, projection.op->getLoc(), kernel, spec, blockSize);
     }
 
     // The runtime launches the kernels itself: host functions are dropped.

@@ -43,7 +43,8 @@ def QmlirLowerToGpuKernels
   let summary = "Turn each qmlir.matmul and qmlir.swiglu into a GPU kernel (simple SIMT)";
   let description = [{
     For every `qmlir.matmul` and `qmlir.swiglu` whose weights are built by
-    `qmlir.pack`, adds a kernel `gpu.func` to the `gpu.module @qmlir_kernels`
+    `qmlir.pack` and that has no `qmlir.schedules` (those are
+    `qmlir-lower-dequant`'s), adds a kernel `gpu.func` to the `gpu.module @qmlir_kernels`
     (created with an NVVM target for `chip`) and removes the host functions:
     the runtime launches kernels directly, so the output holds kernels only.
 
@@ -59,7 +60,9 @@ def QmlirLowerToGpuKernels
     (`qmlir/Codegen/Epilogue.h`) and rounding once. The launch rule is
     recorded on the kernel as `qmlir.block_size` (threads per block); the
     grid is `(ceil(N / blockSize), M, 1)`. For the bundle's manifest the
-    kernel also records what it computes: `qmlir.op` ("matmul" or
+    kernel also records `qmlir.columns_per_block` (= blockSize),
+    `qmlir.rows_per_block` (1), `qmlir.m_range` ([1, 65535]),
+    `qmlir.weights_layout` ("canonical") and what it computes: `qmlir.op` ("matmul" or
     "swiglu"), `qmlir.scheme` (the gate's for swiglu), `qmlir.up_scheme`
     (swiglu), and the unit attributes `qmlir.bias` and `qmlir.residual` when
     it takes them.
@@ -79,6 +82,87 @@ def QmlirLowerToGpuKernels
     "::mlir::memref::MemRefDialect",
     "::mlir::NVVM::NVVMDialect",
     "::mlir::scf::SCFDialect"
+  ];
+}
+
+def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
+  let summary = "Choose the tensor-core kernels' M buckets and tiles";
+  let description = [{
+    Gives every `qmlir.matmul` and `qmlir.swiglu` without `qmlir.schedules`
+    whose weights the `mma_tile` layout can hold (4- and 8-bit integer codes,
+    N a multiple of 16, K of 64, groups of a multiple of 16 or per channel,
+    no act-order, no float zeros; `qmlir::core::layoutSupport`) a list of
+    `#qmlir.schedule`, one per M bucket, by a fixed rule: M in [1, 8],
+    [9, 16], [17, 32] and [33, 65535] get 1, 2, 4 and 8 tiles of 8 rows;
+    a block has 8 warps (fewer when K has fewer 64-column chunks) and one
+    16-column tile for M <= 16 (the most blocks for the bandwidth-bound
+    sizes), two from 17 on when N allows (each activation load then serves
+    both). Ops that already have schedules keep
+    them; ops the layout cannot hold are left to the SIMT lowering.
+  }];
+  let options = [
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Schedule tensor-core kernels (false leaves every op to SIMT)">
+  ];
+}
+
+def QmlirReorderLayout : Pass<"qmlir-reorder-layout", "::mlir::ModuleOp"> {
+  let summary = "Put the weights of scheduled ops in the mma_tile layout";
+  let description = [{
+    Sets `qmlir.layout = #qmlir.layout<mma_tile>` on every `qmlir.matmul`
+    and `qmlir.swiglu` that has `qmlir.schedules` and no layout yet: the
+    codes part of its weights is then read in that arrangement
+    (`include/qmlir/Core/Layout.h`). Weights are kernel arguments, so the
+    arrangement itself is applied where their bytes are written, by the
+    same definition: `qmlir::core::arrangeCodes` in qmlir-compile's bundle
+    writer, qmlir-run and the runtime's users, reading the layout the
+    manifest records for each kernel. An op whose weights cannot use the
+    layout is an error.
+  }];
+  let dependentDialects = ["::qmlir::QmlirDialect"];
+}
+
+def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
+  let summary = "Lower scheduled ops to dequantize-then-mma.sync kernels";
+  let description = [{
+    For every `qmlir.matmul` and `qmlir.swiglu` with `qmlir.schedules` (and
+    `qmlir.layout = #qmlir.layout<mma_tile>`), adds one kernel per schedule,
+    named `<function>_<op><index>_b<bucket>`, to `gpu.module @qmlir_kernels`.
+    Arguments and qmlir.* attributes are those of
+    `qmlir-lower-to-gpu-kernels` (kernel ABI v1); the launch rule is the
+    schedule's.
+
+    The kernel computes the output's transpose with `mma.sync.m16n8k16`
+    (f32 accumulators): the weights are the A operand, 16 output columns by
+    16 of K, the activations the B operand, 8 rows of M. Each lane loads its
+    codes with 16-byte loads; a pair of codes becomes one f16x2 (bf16x2)
+    register with a shift, a mask and an OR with the exponent bits of 1024
+    (128); subtracting that constant plus the zero point leaves q - z
+    exactly (8-bit codes with bf16 go through f32, as 8 bits do not fit
+    bf16's mantissa). The mma's products of those integers and the
+    activations are exact; each group's f32 partial sums are then
+    multiplied by its scale (per-channel scales once, in the epilogue), so
+    no weight is ever rounded to 16 bits. The warps of a block take
+    64-column chunks of K in turn, `unroll` at a time with all loads issued
+    first, and add their partial sums in shared memory; the block's threads
+    then apply the epilogue (bias, residual, silu(g) * u) in f32 and round
+    once.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "Target GPU architecture">,
+    Option<"features", "features", "std::string", /*default=*/"\"+ptx80\"",
+           "PTX features">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

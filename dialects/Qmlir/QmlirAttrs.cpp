@@ -275,3 +275,26 @@ std::optional<unsigned> QTensorType::getPartIndex(StringRef name) const {
       return index;
   return std::nullopt;
 }
+
+//===----------------------------------------------------------------------===//
+// ScheduleAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                     int64_t mMin, int64_t mMax, int64_t warps, int64_t tileN,
+                     int64_t tileM, int64_t unroll) {
+  if (mMin < 1 || mMax < mMin)
+    return emitError() << "schedule M range [" << mMin << ", " << mMax
+                       << "] must satisfy 1 <= m_min <= m_max";
+  if (warps < 1 || warps > 32)
+    return emitError() << "schedule warps = " << warps
+                       << " must be in 1..32 (at most 1024 threads)";
+  if (tileN < 1 || tileN > 8)
+    return emitError() << "schedule tile_n = " << tileN << " must be in 1..8";
+  if (tileM < 1 || tileM > 8)
+    return emitError() << "schedule tile_m = " << tileM << " must be in 1..8";
+  if (unroll < 1 || unroll > 8)
+    return emitError() << "schedule unroll = " << unroll << " must be in 1..8";
+  return success();
+}

@@ -127,4 +127,57 @@ def Qmlir_SchemeAttr : AttrDef<Qmlir_Dialect, "Scheme"> {
   }];
 }
 
+def Qmlir_Layout : I32EnumAttr<"Layout", "physical arrangement of packed codes", [
+    I32EnumAttrCase<"Canonical", 0, "canonical">,
+    I32EnumAttrCase<"MmaTile", 1, "mma_tile">
+  ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::qmlir";
+}
+
+def Qmlir_LayoutAttr : EnumAttr<Qmlir_Dialect, Qmlir_Layout, "layout"> {
+  let summary = "Where each code of a weight's codes part lives in memory";
+  let description = [{
+    `#qmlir.layout<canonical>` is the row-major bit stream of Format.h;
+    `#qmlir.layout<mma_tile>` arranges 4- and 8-bit integer codes in tiles of
+    16 rows by 64 columns so that each lane of a warp loads the mma.sync
+    m16n8k16 A fragments of four 16-column sub-tiles with one 16-byte load
+    per 4 bits of code width, already in register order
+    (`include/qmlir/Core/Layout.h` defines it; the offline packer and the
+    kernel generator both read that definition). The shape of the codes part
+    does not change, only the order of its words.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
+  let mnemonic = "schedule";
+  let summary = "A tensor-core kernel's tiling for one range of M";
+  let description = [{
+    One M bucket of a `qmlir.matmul` or `qmlir.swiglu` lowered by
+    `qmlir-lower-dequant`: the kernel serves calls with `m_min <= M <= m_max`.
+    A thread block has `warps` warps and computes `tile_n` x 16 output
+    columns for `tile_m` x 8 rows; its warps split K between them (in chunks
+    of 64 columns, `unroll` chunks in flight per warp) and add their partial
+    sums in shared memory. The grid is `(N / (16 tile_n), ceil(M / (8
+    tile_m)), 1)`.
+
+    ```mlir
+    #qmlir.schedule<m = [1, 8], warps = 8, tile_n = 2, tile_m = 1, unroll = 4>
+    ```
+  }];
+  let parameters = (ins "int64_t":$mMin, "int64_t":$mMax, "int64_t":$warps,
+                        "int64_t":$tileN, "int64_t":$tileM, "int64_t":$unroll);
+  let assemblyFormat = [{
+    `<` `m` `=` `[` $mMin `,` $mMax `]` `,` `warps` `=` $warps `,`
+    `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    int64_t getThreads() const { return 32 * getWarps(); }
+    int64_t getRowsPerBlock() const { return 8 * getTileM(); }
+    int64_t getColumnsPerBlock() const { return 16 * getTileN(); }
+  }];
+}
+
 #endif // QMLIR_ATTRS_TD

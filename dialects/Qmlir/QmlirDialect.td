@@ -21,9 +21,17 @@ def Qmlir_Dialect : Dialect {
     zero tensors) are those of the MLIR-free core library
     (`include/qmlir/Core/Format.h`), which the reference numerics, the weight
     packer and the runtime share with the compiler.
+
+    Two discardable attributes carry the decisions of the GPU lowering on
+    `qmlir.matmul` and `qmlir.swiglu`: `qmlir.schedules`, an array of
+    `#qmlir.schedule` whose M ranges cover 1..m_max without gaps or overlaps
+    (one tensor-core kernel per range), and `qmlir.layout`, the
+    `#qmlir.layout` its weights' codes are stored in, which every weight's
+    scheme and shape must allow.
   }];
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
     void registerTypes();

@@ -49,6 +49,14 @@ void qmlir::buildCpuPipeline(OpPassManager &pm) {
 
 void qmlir::buildGpuKernelsPipeline(OpPassManager &pm,
                                     const GpuPipelineOptions &options) {
+  QmlirSelectScheduleOptions schedule;
+  schedule.tensorCores = options.tensorCores;
+  pm.addPass(createQmlirSelectSchedule(schedule));
+  pm.addPass(createQmlirReorderLayout());
+  QmlirLowerDequantOptions dequant;
+  dequant.chip = options.chip;
+  dequant.features = options.features;
+  pm.addPass(createQmlirLowerDequant(dequant));
   QmlirLowerToGpuKernelsOptions kernels;
   kernels.chip = options.chip;
   kernels.features = options.features;
@@ -61,6 +69,10 @@ void qmlir::buildGpuBinaryPipeline(OpPassManager &pm,
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(createCanonicalizerPass());
   device.addPass(createSCFToControlFlowPass());
+  // Flat views of the codes (collapse_shape) and ceildiv need expanding
+  // before the conversion to NVVM.
+  device.addPass(memref::createExpandStridedMetadataPass());
+  device.addPass(arith::createArithExpandOpsPass());
   device.addPass(createConvertGpuOpsToNVVMOps());
   device.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions binary;

@@ -1,7 +1,7 @@
 """Finds and loads libqmlir_runtime.so and declares its C API for ctypes.
 
 The declarations mirror runtime/include/qmlir/Runtime/qmlir_runtime.h (API
-version 2); a library of another version is refused, since ctypes cannot
+version 3); a library of another version is refused, since ctypes cannot
 check signatures.
 """
 
@@ -9,7 +9,7 @@ import ctypes
 import os
 import threading
 
-API_VERSION = 2
+API_VERSION = 3
 LIBRARY_NAME = "libqmlir_runtime.so"
 
 STATUS_NAMES = {
@@ -56,6 +56,7 @@ class KernelInfo(ctypes.Structure):
         ("up_scheme", ctypes.c_char_p),
         ("has_bias", ctypes.c_int),
         ("has_residual", ctypes.c_int),
+        ("layout", ctypes.c_char_p),
     ]
 
 
@@ -70,6 +71,7 @@ class LayerInfo(ctypes.Structure):
         ("has_residual", ctypes.c_int),
         ("num_weights", ctypes.c_size_t),
         ("m_max", ctypes.c_int64),
+        ("layout", ctypes.c_char_p),
     ]
 
 

@@ -305,6 +305,7 @@ Status Bundle::kernelInfo(const char *name, qmlir_kernel_info &info) const {
   info.up_scheme = spec.isSwiglu() ? spec.upSchemeText.c_str() : nullptr;
   info.has_bias = spec.hasBias;
   info.has_residual = spec.hasResidual;
+  info.layout = core::toString(spec.layout);
   return Status::success();
 }
 

@@ -85,6 +85,7 @@ Status Bundle::layerInfo(const char *name, qmlir_layer_info &info) const {
   info.has_residual = spec.hasResidual;
   info.num_weights = spec.weights.size();
   info.m_max = spec.mMax();
+  info.layout = core::toString(spec.layout);
   return Status::success();
 }
 

@@ -60,7 +60,8 @@ public:
                   int64_t min = std::numeric_limits<int64_t>::min()) const;
   bool boolean(const json &value, const std::string &path) const;
   /// A positive integer or "M".
-  Dim dim(const json &value, const std::string &path) const;
+  /// `tiled`: also accept "M/<rows>" (a grid entry).
+  Dim dim(const json &value, const std::string &path, bool tiled = false) const;
   /// A plain file name: a bundle must not reach outside its directory.
   std::string fileName(const json &value, const std::string &path) const;
   /// 16 lowercase hexadecimal digits.

@@ -228,9 +228,22 @@ bool JsonReader::boolean(const json &value, const std::string &path) const {
   return value.get<bool>();
 }
 
-Dim JsonReader::dim(const json &value, const std::string &path) const {
+Dim JsonReader::dim(const json &value, const std::string &path,
+                    bool tiled) const {
   if (value.is_string() && value.get<std::string>() == "M")
     return Dim{true, 0};
+  if (tiled && value.is_string() && value.get<std::string>().rfind("M/", 0) == 0) {
+    const std::string text = value.get<std::string>().substr(2);
+    int64_t rows = 0;
+    bool digits = !text.empty() && text.size() <= 6 &&
+                  text.find_first_not_of("0123456789") == std::string::npos;
+    if (digits)
+      rows = std::stoll(text);
+    if (rows <= 0)
+      fail(path, "expected \"M/\" and a positive number of rows, got " +
+                     show(value));
+    return Dim{true, 0, rows};
+  }
   if (!value.is_number_integer())
     fail(path, "expected an integer or \"M\", got " + show(value));
   int64_t size = integer(value, path);
@@ -403,6 +416,24 @@ private:
     kernel.module = size_t(it - manifest.modules.begin());
 
     parseOp(*this, value, path, kernel);
+    if (const json *layout = optionalField(value, "layout")) {
+      const std::string layoutPath = join(path, "layout");
+      std::string name = string(*layout, layoutPath);
+      std::optional<qmlir::core::Layout> parsed = qmlir::core::parseLayout(name);
+      if (!parsed)
+        fail(layoutPath, "unknown layout \"" + name +
+                             "\" (this runtime knows \"canonical\" and "
+                             "\"mma_tile\")");
+      kernel.layout = *parsed;
+      for (const qmlir::core::Scheme *scheme : {&kernel.scheme, &kernel.upScheme}) {
+        if (scheme == &kernel.upScheme && !kernel.isSwiglu())
+          continue;
+        std::string why =
+            qmlir::core::layoutSupport(kernel.layout, *scheme, kernel.n, kernel.k);
+        if (!why.empty())
+          fail(layoutPath, why);
+      }
+    }
     parseLaunch(field(value, path, "launch"), join(path, "launch"),
                 kernel.launch);
     parseArguments(field(value, path, "arguments"), join(path, "arguments"),
@@ -436,7 +467,7 @@ private:
     const std::string gridPath = join(path, "grid");
     const json &grid = array(field(value, path, "grid"), gridPath, 3);
     for (size_t d = 0; d < 3; ++d) {
-      launch.grid[d] = dim(grid[d], element(gridPath, d));
+      launch.grid[d] = dim(grid[d], element(gridPath, d), /*tiled=*/true);
       if (!launch.grid[d].isM && launch.grid[d].value > kMaxGrid[d])
         fail(element(gridPath, d), std::to_string(launch.grid[d].value) +
                                      " blocks exceed the CUDA limit of " +
@@ -458,11 +489,12 @@ private:
                " is less than m_min = " + std::to_string(launch.mMin));
     // A grid entry "M" must stay launchable for every allowed M.
     for (size_t d = 0; d < 3; ++d)
-      if (launch.grid[d].isM && launch.mMax > kMaxGrid[d])
+      if (launch.grid[d].isM &&
+          launch.grid[d].resolve(launch.mMax) > kMaxGrid[d])
         fail(join(path, "m_max"),
              "m_max = " + std::to_string(launch.mMax) + " exceeds " +
-                 std::to_string(kMaxGrid[d]) + ", the CUDA limit of " +
-                 element("grid", d) + ", which is \"M\"");
+                 std::to_string(kMaxGrid[d]) + " blocks, the CUDA limit of " +
+                 element("grid", d) + ", which depends on M");
   }
 
   void parseArguments(const json &value, const std::string &path,

@@ -16,6 +16,7 @@
 #include "Status.h"
 
 #include "qmlir/Core/Format.h"
+#include "qmlir/Core/Layout.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -32,12 +33,16 @@ inline constexpr size_t kMaxKernelArguments = 16;
 /// Scalars per argument in kernel argument ABI v1 (a 2-D memref descriptor).
 inline constexpr size_t kParamsPerArgument = 7;
 
-/// A grid entry or an array dimension: a constant, or the call's M.
+/// A grid entry or an array dimension: a constant, or the call's M; a grid
+/// entry may also be ceil(M / perBlock) ("M/8" in the manifest).
 struct Dim {
   bool isM = false;
-  int64_t value = 0; // when !isM
+  int64_t value = 0;    // when !isM
+  int64_t perBlock = 1; // when isM
 
-  int64_t resolve(int64_t m) const { return isM ? m : value; }
+  int64_t resolve(int64_t m) const {
+    return isM ? (m + perBlock - 1) / perBlock : value;
+  }
 };
 
 struct TargetSpec {
@@ -90,6 +95,8 @@ struct OpSpec {
 
 struct KernelSpec : OpSpec {
   std::string name;
+  /// How the kernel reads the codes parts (core/Layout.h).
+  core::Layout layout = core::Layout::Canonical;
   size_t module = 0; // index into Manifest::modules
   LaunchSpec launch;
   std::vector<ArgumentSpec> arguments;
@@ -116,6 +123,8 @@ struct DispatchEntry {
 
 struct LayerSpec : OpSpec {
   std::string name;
+  /// The layout of its codes: that of every kernel it dispatches to.
+  core::Layout layout = core::Layout::Canonical;
   std::vector<WeightSpec> weights;
   /// Ascending, contiguous ranges starting at M = 1.
   std::vector<DispatchEntry> dispatch;

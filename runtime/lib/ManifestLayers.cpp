@@ -154,6 +154,14 @@ void parseDispatch(const JsonReader &r, const json &value,
                             std::to_string(it->launch.mMax) +
                             "], not all of [" + std::to_string(entry.mMin) +
                             ", " + std::to_string(entry.mMax) + "]");
+    // One copy of the weights serves every M: all kernels read one layout.
+    if (i == 0)
+      layer.layout = it->layout;
+    else if (it->layout != layer.layout)
+      r.fail(join(entryPath, "kernel"),
+             "kernel \"" + name + "\" reads the " +
+                 qmlir::core::toString(it->layout) + " layout, the layer's other "
+                 "kernels the " + qmlir::core::toString(layer.layout) + " layout");
     entry.kernel = size_t(it - manifest.kernels.begin());
     layer.dispatch.push_back(entry);
     next = entry.mMax + 1;

@@ -36,6 +36,22 @@ qmlir::compile::describeKernel(gpu::GPUFuncOp kernel) {
   record.op = op.getValue().str();
   record.scheme = scheme.toCore();
   record.blockSize = block.getInt();
+  auto columns = kernel->getAttrOfType<IntegerAttr>("qmlir.columns_per_block");
+  auto rows = kernel->getAttrOfType<IntegerAttr>("qmlir.rows_per_block");
+  auto range = kernel->getAttrOfType<DenseI64ArrayAttr>("qmlir.m_range");
+  auto layout = kernel->getAttrOfType<StringAttr>("qmlir.weights_layout");
+  std::optional<core::Layout> parsedLayout =
+      layout ? core::parseLayout(layout.getValue()) : std::nullopt;
+  if (!columns || !rows || !range || range.size() != 2 || !parsedLayout)
+    return llvm::createStringError(
+        "kernel '" + record.name +
+        "' lacks a valid qmlir.columns_per_block, qmlir.rows_per_block, "
+        "qmlir.m_range or qmlir.weights_layout attribute");
+  record.columnsPerBlock = columns.getInt();
+  record.rowsPerBlock = rows.getInt();
+  record.mMin = range[0];
+  record.mMax = std::min(range[1], kMaxGridY * record.rowsPerBlock);
+  record.layout = *parsedLayout;
   record.hasBias = kernel->hasAttr("qmlir.bias");
   record.hasResidual = kernel->hasAttr("qmlir.residual");
   bool swiglu = record.op == "swiglu";
@@ -93,7 +109,12 @@ qmlir::compile::describeKernel(gpu::GPUFuncOp kernel) {
 
 llvm::json::Object qmlir::compile::kernelEntry(const KernelRecord &kernel,
                                                StringRef moduleName) {
-  int64_t gridX = (kernel.n + kernel.blockSize - 1) / kernel.blockSize;
+  int64_t gridX =
+      (kernel.n + kernel.columnsPerBlock - 1) / kernel.columnsPerBlock;
+  llvm::json::Value gridY =
+      kernel.rowsPerBlock == 1
+          ? llvm::json::Value("M")
+          : llvm::json::Value("M/" + std::to_string(kernel.rowsPerBlock));
   llvm::json::Array arguments;
   for (const ArgumentRecord &arg : kernel.arguments) {
     auto dim = [](int64_t size) {
@@ -116,12 +137,13 @@ llvm::json::Object qmlir::compile::kernelEntry(const KernelRecord &kernel,
       {"activation", kernel.activation},
       {"bias", kernel.hasBias},
       {"residual", kernel.hasResidual},
+      {"layout", core::toString(kernel.layout)},
       {"launch", llvm::json::Object{
                      {"block", llvm::json::Array{kernel.blockSize, 1, 1}},
-                     {"grid", llvm::json::Array{gridX, "M", 1}},
+                     {"grid", llvm::json::Array{gridX, std::move(gridY), 1}},
                      {"shared_memory_bytes", 0},
-                     {"m_min", 1},
-                     {"m_max", kMaxGridY}}},
+                     {"m_min", kernel.mMin},
+                     {"m_max", kernel.mMax}}},
       {"arguments", std::move(arguments)}};
   if (kernel.upScheme)
     entry["up_scheme"] = kernel.upScheme->str();

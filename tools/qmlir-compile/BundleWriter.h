@@ -11,6 +11,7 @@
 #define QMLIR_TOOLS_QMLIR_COMPILE_BUNDLEWRITER_H
 
 #include "qmlir/Core/Format.h"
+#include "qmlir/Core/Layout.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/Support/Error.h"
@@ -24,9 +25,9 @@
 namespace qmlir::compile {
 
 // Versions of what this compiler writes; see docs/Bundle.md.
-inline constexpr int kBundleFormatVersion = 2;
+inline constexpr int kBundleFormatVersion = 3;
 inline constexpr int kKernelAbiVersion = 1;
-// gridDim.y holds M in the SIMT kernels' launch rule.
+// CUDA's limit on gridDim.y, which grows with M.
 inline constexpr int64_t kMaxGridY = 65535;
 
 /// One kernel argument: a row-major [rows, cols] array; rows (or cols) is
@@ -50,6 +51,10 @@ struct KernelRecord {
   std::optional<core::Scheme> upScheme; // swiglu
   bool hasBias = false, hasResidual = false;
   int64_t n = 0, k = 0, blockSize = 0;
+  /// Launch rule: grid (ceil(n / columnsPerBlock), ceil(M / rowsPerBlock)),
+  /// for mMin <= M <= mMax.
+  int64_t columnsPerBlock = 0, rowsPerBlock = 1, mMin = 1, mMax = kMaxGridY;
+  core::Layout layout = core::Layout::Canonical;
   std::string activation;
   std::vector<ArgumentRecord> arguments;
 };

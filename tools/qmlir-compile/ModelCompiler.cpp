@@ -22,8 +22,6 @@ namespace {
 
 /// Weights in weights.bin start at multiples of this (the runtime needs 16).
 constexpr uint64_t kWeightAlignment = 256;
-/// M range of the one kernel per layer the SIMT lowering gives.
-constexpr int64_t kMaxM = kMaxGridY;
 
 class Progress {
 public:
@@ -141,11 +139,15 @@ SmallVector<WeightRecord> layerWeights(const KernelRecord &kernel) {
 
 /// The bytes of a layer's weights in its kernel's argument order.
 llvm::Expected<std::vector<std::vector<uint8_t>>>
-weightBytes(const ckpt::ModelLayer &layer,
-            ArrayRef<WeightRecord> records) {
+weightBytes(const ckpt::ModelLayer &layer, ArrayRef<WeightRecord> records,
+            core::Layout layout) {
   std::vector<std::vector<uint8_t>> bytes;
+  // The codes in the layout the layer's kernels read (core/Layout.h).
   auto addMatrix = [&](const std::optional<core::QuantizedMatrix> &matrix) {
-    for (std::vector<uint8_t> &part : matrix->partBytes())
+    core::QuantizedMatrix arranged = *matrix;
+    arranged.codes = core::arrangeCodes(layout, matrix->scheme, matrix->rows,
+                                        matrix->cols, matrix->codes);
+    for (std::vector<uint8_t> &part : arranged.partBytes())
       bytes.push_back(std::move(part));
   };
   addMatrix(layer.weights);
@@ -175,6 +177,7 @@ qmlir::compile::compileKernels(ModuleOp module, const CompileOptions &options) {
   gpuOptions.chip = options.chip;
   gpuOptions.blockSize = options.blockSize;
   gpuOptions.toolkit = options.toolkit;
+  gpuOptions.tensorCores = options.tensorCores;
   gpuOptions.format = "bin";
   PassManager kernelsPm(module.getContext());
   qmlir::buildGpuKernelsPipeline(kernelsPm, gpuOptions);
@@ -241,8 +244,9 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
   progress.step(llvm::formatv("compiled {0} kernels to one {1}-byte {2} cubin",
                               compiled->kernels.size(), compiled->cubin.size(),
                               options.chip));
-  // Kernel "k<i>_<op><j>" comes from function "k<i>".
-  SmallVector<const KernelRecord *> kernelRecord(kernelOf.size(), nullptr);
+  // Kernels "k<i>_<op><j>[_b<bucket>]" come from function "k<i>": one, or
+  // one per M bucket.
+  std::vector<SmallVector<const KernelRecord *>> kernelRecord(kernelOf.size());
   for (const KernelRecord &record : compiled->kernels) {
     size_t index;
     StringRef digits = StringRef(record.name).drop_front(1).split('_').first;
@@ -250,11 +254,15 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
         digits.getAsInteger(10, index) || index >= kernelRecord.size())
       return llvm::createStringError("unexpected kernel name '" + record.name +
                                      "'");
-    kernelRecord[index] = &record;
+    kernelRecord[index].push_back(&record);
   }
-  for (const KernelRecord *record : kernelRecord)
-    if (!record)
+  for (SmallVector<const KernelRecord *> &records : kernelRecord) {
+    if (records.empty())
       return llvm::createStringError("a layer's kernel is missing");
+    llvm::sort(records, [](const KernelRecord *a, const KernelRecord *b) {
+      return a->mMin < b->mMin;
+    });
+  }
 
   // Layout of weights.bin.
   bool withWeights = model.layers.front().weights.has_value();
@@ -265,7 +273,7 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
       return llvm::createStringError(
           "layer '" + layer.name +
           "': either every layer has weights or none has");
-    weights.push_back(layerWeights(*kernelRecord[layerKernel[i]]));
+    weights.push_back(layerWeights(*kernelRecord[layerKernel[i]].front()));
     if (withWeights)
       for (WeightRecord &weight : weights.back()) {
         weight.offset = fileBytes;
@@ -294,7 +302,11 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
         entry["offset"] = int64_t(*weight.offset);
       weightEntries.push_back(std::move(entry));
     }
-    const KernelRecord &kernel = *kernelRecord[layerKernel[i]];
+    llvm::json::Array dispatch;
+    for (const KernelRecord *kernel : kernelRecord[layerKernel[i]])
+      dispatch.push_back(llvm::json::Object{{"m_min", kernel->mMin},
+                                            {"m_max", kernel->mMax},
+                                            {"kernel", kernel->name}});
     llvm::json::Object entry{
         {"name", layer.name},
         {"op", ckpt::toString(layer.op)},
@@ -305,9 +317,7 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
         {"bias", layer.hasBias},
         {"residual", layer.residual},
         {"weights", std::move(weightEntries)},
-        {"dispatch", llvm::json::Array{llvm::json::Object{
-                         {"m_min", 1}, {"m_max", kMaxM},
-                         {"kernel", kernel.name}}}}};
+        {"dispatch", std::move(dispatch)}};
     if (layer.op == ckpt::LayerOp::Swiglu)
       entry["up_scheme"] = layer.upScheme.str();
     layers.push_back(std::move(entry));
@@ -324,7 +334,8 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
       uint64_t written = 0;
       size_t reported = 0;
       for (auto [i, layer] : llvm::enumerate(model.layers)) {
-        auto bytes = weightBytes(layer, weights[i]);
+        auto bytes = weightBytes(layer, weights[i],
+                                 kernelRecord[layerKernel[i]].front()->layout);
         if (!bytes)
           return bytes.takeError();
         for (auto [record, data] : llvm::zip(weights[i], *bytes)) {

@@ -2,7 +2,8 @@
 //
 // compileKernels takes a module of qmlir ops through the GPU pipelines to one
 // cubin and the kernels' manifest records. compileModel does that for a
-// model: one kernel per distinct layer (identical layers share it), the
+// model: the kernels of each distinct layer (identical layers share them;
+// one per M bucket, or one SIMT kernel for all M), the
 // manifest's "layers" with their dispatch by M, and weights.bin with every
 // layer's weights in its kernels' argument order.
 //
@@ -23,6 +24,8 @@ struct CompileOptions {
   std::string chip = "sm_90a";
   std::string toolkit;
   int64_t blockSize = 128;
+  /// Tensor-core kernels per M bucket where the layout allows (else SIMT).
+  bool tensorCores = true;
   /// Prints what is being done and how long it took to stderr.
   bool progress = false;
 };

@@ -74,6 +74,12 @@ llvm::cl::opt<std::string> chip("chip", llvm::cl::desc("Target GPU architecture"
 llvm::cl::opt<std::string> toolkit(
     "toolkit", llvm::cl::desc("CUDA toolkit holding ptxas"),
     llvm::cl::init(""));
+llvm::cl::opt<bool> tensorCores(
+    "tensor-cores",
+    llvm::cl::desc("Tensor-core kernels per M bucket for the layers the "
+                   "mma_tile layout can hold (--tensor-cores=false: SIMT "
+                   "kernels only)"),
+    llvm::cl::init(true));
 llvm::cl::opt<int64_t> blockSize("block-size",
                                  llvm::cl::desc("Threads per block"),
                                  llvm::cl::init(128));
@@ -191,6 +197,7 @@ int main(int argc, char **argv) {
       llvm::sys::fs::exists("/usr/local/cuda/bin/ptxas"))
     options.toolkit = "/usr/local/cuda";
   options.blockSize = blockSize;
+  options.tensorCores = tensorCores;
   options.progress = !quiet;
 
   if (!modelSpec.empty() || !checkpointPath.empty()) {

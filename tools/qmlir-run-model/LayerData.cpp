@@ -2,6 +2,8 @@
 
 #include "LayerData.h"
 
+#include "qmlir/Core/Layout.h"
+
 #include "qmlir/Core/Problem.h"
 
 #include <cmath>
@@ -108,6 +110,11 @@ bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
   data.upScheme = *upScheme;
   const std::vector<uint64_t> &offsets = layout.offsets;
   bool inBundle = !offsets.empty();
+  std::optional<core::Layout> codesLayout = core::parseLayout(info.layout);
+  if (!codesLayout) {
+    error = "layer '" + std::string(name) + "': unknown layout";
+    return false;
+  }
 
   if (inBundle) {
     if (offsets.size() != info.num_weights) {
@@ -132,10 +139,14 @@ bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
     std::vector<std::vector<uint8_t>> gate(data.tensors.begin(),
                                            data.tensors.begin() + gateParts);
     data.weights = fromParts(data.scheme, info.n, info.k, gate);
+    data.weights.codes = core::canonicalCodes(
+        *codesLayout, data.scheme, info.n, info.k, data.weights.codes);
     if (swiglu) {
       std::vector<std::vector<uint8_t>> up(data.tensors.begin() + gateParts,
                                            data.tensors.end());
       data.upWeights = fromParts(data.upScheme, info.n, info.k, up);
+      data.upWeights->codes = core::canonicalCodes(
+          *codesLayout, data.upScheme, info.n, info.k, data.upWeights->codes);
     }
     if (info.has_bias) {
       const std::vector<uint8_t> &bias = data.tensors.back();
@@ -155,9 +166,16 @@ bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
       for (int64_t i = 0; i < info.n; ++i)
         data.bias.push_back(core::roundTo(activationType(info), uniform(rng)));
     }
-    data.tensors = data.weights.partBytes();
+    // The bytes the kernels read: codes in the layer's layout.
+    auto arrangedParts = [&](const core::QuantizedMatrix &matrix) {
+      core::QuantizedMatrix arranged = matrix;
+      arranged.codes = core::arrangeCodes(*codesLayout, matrix.scheme, matrix.rows,
+                                          matrix.cols, matrix.codes);
+      return arranged.partBytes();
+    };
+    data.tensors = arrangedParts(data.weights);
     if (swiglu)
-      for (std::vector<uint8_t> &part : data.upWeights->partBytes())
+      for (std::vector<uint8_t> &part : arrangedParts(*data.upWeights))
         data.tensors.push_back(std::move(part));
     if (info.has_bias)
       data.tensors.push_back(

@@ -10,6 +10,7 @@
 #include "GpuRunner.h"
 #include "CpuRunner.h"
 
+#include "qmlir/Core/Layout.h"
 #include "qmlir/Core/Problem.h"
 #include "qmlir/Runtime/CudaDriver.h"
 #include "qmlir/Runtime/qmlir_runtime.h"
@@ -60,9 +61,24 @@ private:
 };
 
 /// Runs one M; returns an ExitCode.
+/// The storage parts of `matrix` with its codes in `layout`.
+std::vector<std::vector<uint8_t>> partBytesIn(core::Layout layout,
+                                              const core::QuantizedMatrix &matrix) {
+  core::QuantizedMatrix arranged = matrix;
+  arranged.codes = core::arrangeCodes(layout, matrix.scheme, matrix.rows,
+                                      matrix.cols, matrix.codes);
+  return arranged.partBytes();
+}
+
 int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
            const core::MatmulProblem &problem, bool plantFault,
            CUstream stream) {
+  qmlir_kernel_info info;
+  if (qmlir_bundle_kernel_info(bundle, kernel, &info) != QMLIR_SUCCESS)
+    return failWith("unknown kernel", qmlir_last_error());
+  std::optional<core::Layout> layout = core::parseLayout(info.layout);
+  if (!layout)
+    return failWith("the manifest's kernel is unusable", "unknown layout");
   std::printf("problem:  %s target=gpu kernel=%s\n", problem.str().c_str(),
               kernel);
   core::MatmulData data = core::makeMatmulData(problem);
@@ -77,10 +93,10 @@ int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
     return bytes;
   };
   inputs.push_back(halves(data.activations));
-  for (std::vector<uint8_t> &part : data.weights.partBytes())
+  for (std::vector<uint8_t> &part : partBytesIn(*layout, data.weights))
     inputs.push_back(std::move(part));
   if (problem.op == core::OpKind::Swiglu)
-    for (std::vector<uint8_t> &part : data.up.partBytes())
+    for (std::vector<uint8_t> &part : partBytesIn(*layout, data.up))
       inputs.push_back(std::move(part));
   if (problem.bias)
     inputs.push_back(halves(data.bias));
@@ -144,17 +160,25 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
     ~Closer() { qmlir_bundle_close(bundle); }
   } closer{bundle};
 
-  std::string kernel = kernelName;
+  // Without --kernel, each M runs on the kernel whose M range holds it (the
+  // bundle's kernels then all compute the same op, one per M bucket).
+  std::vector<std::string> kernels;
   size_t count = qmlir_bundle_kernel_count(bundle);
-  if (kernel.empty()) {
-    if (count != 1) {
-      std::string names;
-      for (size_t i = 0; i < count; ++i)
-        names += std::string(i ? ", " : "") + qmlir_bundle_kernel_name(bundle, i);
-      return failWith("choose a kernel with --kernel", "the bundle has " + names);
+  for (size_t i = 0; i < count; ++i)
+    kernels.push_back(qmlir_bundle_kernel_name(bundle, i));
+  if (!kernelName.empty())
+    kernels = {kernelName};
+  auto kernelFor = [&](int64_t m) -> std::string {
+    for (const std::string &name : kernels) {
+      qmlir_kernel_info range;
+      if (qmlir_bundle_kernel_info(bundle, name.c_str(), &range) ==
+              QMLIR_SUCCESS &&
+          range.m_min <= m && m <= range.m_max)
+        return name;
     }
-    kernel = qmlir_bundle_kernel_name(bundle, 0);
-  }
+    return "";
+  };
+  std::string kernel = kernels.empty() ? "" : kernels.front();
   qmlir_kernel_info info;
   if (qmlir_bundle_kernel_info(bundle, kernel.c_str(), &info) != QMLIR_SUCCESS)
     return failWith("unknown kernel", qmlir_last_error());
@@ -235,7 +259,13 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
     return failWith("cannot create a stream", error);
   int status = kPass;
   for (const core::MatmulProblem &problem : problems) {
-    int result = runOne(*driver, bundle, kernel.c_str(), problem, plantFault,
+    std::string chosen = kernelFor(problem.m);
+    if (chosen.empty()) {
+      status = failWith("no kernel of the bundle takes",
+                        "M = " + std::to_string(problem.m));
+      break;
+    }
+    int result = runOne(*driver, bundle, chosen.c_str(), problem, plantFault,
                         stream);
     if (result == kBadInput) {
       status = kBadInput;

@@ -4,6 +4,7 @@
 #define QMLIR_DIALECT_QMLIR_H
 
 #include "qmlir/Core/Format.h"
+#include "qmlir/Core/Layout.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -20,6 +21,14 @@
 
 #define GET_TYPEDEF_CLASSES
 #include "Qmlir/QmlirTypes.h.inc"
+
+namespace qmlir {
+/// Discardable attributes of qmlir.matmul and qmlir.swiglu (see the
+/// dialect's description): the tensor-core kernels' M buckets and the
+/// layout of the weights' codes.
+inline constexpr llvm::StringLiteral kSchedulesAttrName = "qmlir.schedules";
+inline constexpr llvm::StringLiteral kLayoutAttrName = "qmlir.layout";
+} // namespace qmlir
 
 #define GET_OP_CLASSES
 #include "Qmlir/QmlirOps.h.inc"

@@ -19,9 +19,9 @@ extern "C" {
 #endif
 
 /* Version of this API; bump on any incompatible change. */
-#define QMLIR_RUNTIME_API_VERSION 2
+#define QMLIR_RUNTIME_API_VERSION 3
 /* The bundle format and kernel-argument ABI this runtime reads. */
-#define QMLIR_BUNDLE_FORMAT_VERSION 2
+#define QMLIR_BUNDLE_FORMAT_VERSION 3
 #define QMLIR_KERNEL_ABI_VERSION 1
 
 typedef enum qmlir_status {
@@ -90,6 +90,9 @@ typedef struct qmlir_kernel_info {
   const char *up_scheme;  /* swiglu: the up weights' scheme; NULL otherwise */
   int has_bias;           /* matmul: takes a "bias" [1, n] before "out" */
   int has_residual;       /* takes a "residual" [M, n] before "out" */
+  const char *layout;     /* how it reads "codes" parts: "canonical" (the
+                             row-major bit streams of the scheme) or
+                             "mma_tile" (qmlir/Core/Layout.h) */
 } qmlir_kernel_info;
 
 /* Fills `info` for `kernel`; QMLIR_ERROR_NOT_FOUND if there is no such
@@ -134,6 +137,10 @@ typedef struct qmlir_layer_info {
   int has_residual;       /* 1 if qmlir_run_layer takes a residual [M, n] */
   size_t num_weights;     /* tensors in qmlir_bundle_weight_info */
   int64_t m_max;          /* largest M the layer accepts (the smallest is 1) */
+  const char *layout;     /* the layout of its "codes" weights, as for
+                             kernels; weights.bin holds them in it, and a
+                             weight bound with qmlir_bundle_bind_weight must
+                             be in it too */
 } qmlir_layer_info;
 
 /* Fills `info` for `layer`; QMLIR_ERROR_NOT_FOUND if there is no such layer.

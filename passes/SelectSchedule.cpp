@@ -1,0 +1,82 @@
+//===- SelectSchedule.cpp - M buckets and tiles by a fixed rule -----------===//
+//
+// The decision lives here and only here: qmlir-lower-dequant executes
+// whatever #qmlir.schedule it finds, so a cost model can replace this rule
+// (or a user can pin schedules in the IR) without touching the lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Dialect/Qmlir.h"
+#include "qmlir/Passes/Passes.h"
+
+#include <algorithm>
+
+namespace qmlir {
+#define GEN_PASS_DEF_QMLIRSELECTSCHEDULE
+#include "QmlirPasses.h.inc"
+} // namespace qmlir
+
+using namespace mlir;
+using namespace qmlir;
+
+namespace {
+
+/// Largest M of the last bucket: grid.y = ceil(M / rows) stays far below
+/// CUDA's limit and the runtime's dispatch covers the same range as SIMT.
+constexpr int64_t kMaxM = 65535;
+
+SmallVector<core::Scheme, 2> schemesOf(Operation *op) {
+  SmallVector<core::Scheme, 2> schemes;
+  for (Value operand : op->getOperands())
+    if (auto type = dyn_cast<QTensorType>(operand.getType()))
+      schemes.push_back(type.getScheme().toCore());
+  return schemes;
+}
+
+struct QmlirSelectSchedulePass
+    : qmlir::impl::QmlirSelectScheduleBase<QmlirSelectSchedulePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (!tensorCores)
+      return;
+    MLIRContext *context = &getContext();
+    getOperation().walk([&](Operation *op) {
+      if (!isa<MatmulOp, SwigluOp>(op) || op->hasAttr(kSchedulesAttrName))
+        return;
+      auto weights = cast<QTensorType>(op->getOperand(1).getType());
+      const int64_t n = weights.getRows(), k = weights.getCols();
+      SmallVector<core::Scheme, 2> schemes = schemesOf(op);
+      for (const core::Scheme &scheme : schemes)
+        if (!core::layoutSupport(core::Layout::MmaTile, scheme, n, k).empty() ||
+            core::mmaPermutationSpan(scheme) !=
+                core::mmaPermutationSpan(schemes.front()))
+          return;
+      const int64_t chunks = k / core::MmaTileGeometry::kTileCols;
+      const int64_t warps = std::min<int64_t>(8, chunks);
+      const bool twoTiles = n % 32 == 0;
+      const int64_t projections = int64_t(schemes.size());
+      SmallVector<Attribute> buckets;
+      auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM) {
+        // Small M is bound by the weights' bandwidth: one 16-column tile
+        // per block gives the most blocks (and loads in flight). Larger M
+        // shares each activation load between two tiles, within 64 f32
+        // accumulators per thread.
+        int64_t tileN = twoTiles && tileM >= 4 &&
+                                projections * 2 * tileM * 4 <= 64
+                            ? 2
+                            : 1;
+        int64_t unroll = tileM >= 8 ? 2 : 4;
+        buckets.push_back(ScheduleAttr::get(context, mMin, mMax, warps, tileN,
+                                            tileM, unroll));
+      };
+      bucket(1, 8, 1);
+      bucket(9, 16, 2);
+      bucket(17, 32, 4);
+      bucket(33, kMaxM, 8);
+      op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
+    });
+  }
+};
+
+} // namespace
