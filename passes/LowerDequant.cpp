@@ -26,7 +26,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace qmlir {
@@ -313,7 +312,9 @@ void KernelEmitter::compute(const ChunkLoads &loads,
             size_t index = ((p * tileN + i) * tileM + mt) * 4 + r;
             // c0, c1 belong to output column g, c2, c3 to g + 8.
             Value scale = loads.scales[p][i][groupStart][r / 2];
-            accs[index] = math::FmaOp::create(b, loc, partial[mt * 4 + r],
+            // llvm.intr.fma, not math.fma: the latter becomes a libdevice
+            // call that needs the toolkit's bitcode to be inlined.
+            accs[index] = LLVM::FMAOp::create(b, loc, partial[mt * 4 + r],
                                               scale, accs[index]);
           }
         partial.clear();
@@ -525,6 +526,12 @@ struct QmlirLowerDequantPass
     module.walk([&](Operation *op) {
       if (!op->hasAttr(kSchedulesAttrName))
         return;
+      if (!codegen::hasMmaSyncM16N8K16(chip)) {
+        op->emitError("cannot lower to tensor-core kernels for ")
+            << chip << ": mma.sync m16n8k16 needs sm_80 or later";
+        failed = true;
+        return;
+      }
       auto layout = op->getAttrOfType<LayoutAttr>(kLayoutAttrName);
       if (!layout || layout.getValue() != Layout::MmaTile) {
         op->emitError("cannot lower to tensor-core kernels: the weights must "

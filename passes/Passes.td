@@ -98,11 +98,14 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     16-column tile for M <= 16 (the most blocks for the bandwidth-bound
     sizes), two from 17 on when N allows (each activation load then serves
     both). Ops that already have schedules keep
-    them; ops the layout cannot hold are left to the SIMT lowering.
+    them; ops the layout cannot hold, and every op when `chip` has no
+    mma.sync m16n8k16 (before sm_80), are left to the SIMT lowering.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
-           "Schedule tensor-core kernels (false leaves every op to SIMT)">
+           "Schedule tensor-core kernels (false leaves every op to SIMT)">,
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
+           "The GPU the kernels are for">
   ];
 }
 

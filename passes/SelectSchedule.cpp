@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qmlir/Codegen/Kernels.h"
 #include "qmlir/Dialect/Qmlir.h"
 #include "qmlir/Passes/Passes.h"
 
@@ -38,7 +39,7 @@ struct QmlirSelectSchedulePass
   using Base::Base;
 
   void runOnOperation() override {
-    if (!tensorCores)
+    if (!tensorCores || !codegen::hasMmaSyncM16N8K16(chip))
       return;
     MLIRContext *context = &getContext();
     getOperation().walk([&](Operation *op) {

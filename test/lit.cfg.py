@@ -30,6 +30,7 @@ tools = [
     "qmlir-run",
     "qmlir-compile",
     "qmlir-run-model",
+    "qmlir-bench",
     "not",
     "count",
     ToolSubst("mlir-runner", unresolved="ignore"),

@@ -81,7 +81,7 @@ LogicalResult QmlirDialect::verifyOperationAttribute(Operation *op,
     return success();
   if (!isa<MatmulOp, SwigluOp>(op))
     return op->emitError("'")
-           << attr.getName()
+           << attr.getName().getValue()
            << "' is only valid on qmlir.matmul and qmlir.swiglu";
   return attr.getName() == kSchedulesAttrName
              ? verifySchedules(op, attr.getValue())

@@ -31,6 +31,23 @@ unsigned indexInFunction(Operation *op, func::FuncOp func) {
 
 } // namespace
 
+std::optional<std::pair<int, int>>
+qmlir::codegen::computeCapability(StringRef chip) {
+  StringRef digits = chip;
+  if (!digits.consume_front("sm_"))
+    return std::nullopt;
+  digits.consume_back("a");
+  unsigned value;
+  if (digits.size() < 2 || digits.getAsInteger(10, value))
+    return std::nullopt;
+  return std::make_pair(int(value / 10), int(value % 10));
+}
+
+bool qmlir::codegen::hasMmaSyncM16N8K16(StringRef chip) {
+  std::optional<std::pair<int, int>> cc = computeCapability(chip);
+  return cc && cc->first >= 8;
+}
+
 FailureOr<ProjectionKernel> qmlir::codegen::describeProjection(Operation *op) {
   ProjectionKernel projection;
   projection.op = op;

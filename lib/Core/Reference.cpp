@@ -293,11 +293,15 @@ std::vector<uint8_t> wordBytes(const std::vector<Word> &words) {
 }
 } // namespace
 
-std::vector<std::vector<uint8_t>> QuantizedMatrix::partBytes() const {
+std::vector<std::vector<uint8_t>>
+QuantizedMatrix::partBytes(Layout layout) const {
   std::vector<std::vector<uint8_t>> result;
   for (const Part &part : scheme.parts(rows, cols)) {
     if (part.name == "codes")
-      result.push_back(wordBytes(codes));
+      result.push_back(wordBytes(layout == Layout::Canonical
+                                     ? codes
+                                     : arrangeCodes(layout, scheme, rows,
+                                                    cols, codes)));
     else if (part.name == "scales")
       result.push_back(encodeAll(scales, scheme.scaleType));
     else if (part.name == "zeros")

@@ -51,6 +51,7 @@ void qmlir::buildGpuKernelsPipeline(OpPassManager &pm,
                                     const GpuPipelineOptions &options) {
   QmlirSelectScheduleOptions schedule;
   schedule.tensorCores = options.tensorCores;
+  schedule.chip = options.chip;
   pm.addPass(createQmlirSelectSchedule(schedule));
   pm.addPass(createQmlirReorderLayout());
   QmlirLowerDequantOptions dequant;

@@ -109,6 +109,7 @@ _PROTOTYPES = {
     "qmlir_bundle_weight_info": (_status, [_p, _s, _size, ctypes.POINTER(WeightInfo)]),
     "qmlir_bundle_upload_weights": (_status, [_p]),
     "qmlir_bundle_bind_weight": (_status, [_p, _s, _s, _p]),
+    "qmlir_bundle_arrange_weight": (_status, [_p, _s, _s, ctypes.c_int, _p, _p, _size]),
     "qmlir_layer_workspace_size": (_status, [_p, _s, _i64, ctypes.POINTER(_size)]),
     "qmlir_run_layer": (_status, [_p, _s, _i64, _p, _p, _p, _p, _size, _p]),
 }

@@ -120,6 +120,19 @@ def check_weight(tensor, device, layer, weight):
     _check_tensor(what, tensor, device, dtype, (weight.rows, weight.cols))
 
 
+def arranged(bundle, layer, weight, tensor):
+    """`tensor` (checked by check_weight) as the layer's kernels read it: a
+    logical-dtype codes tensor is rearranged into a new tensor on its device;
+    anything else is returned as is."""
+    if tensor.dtype == torch.uint8 or not weight.name.endswith("codes"):
+        return tensor
+    host = tensor.detach().cpu().contiguous()
+    stored = bundle.arrange_weight(layer, weight.name,
+                                   ctypes.string_at(host.data_ptr(), weight.bytes))
+    result = torch.frombuffer(bytearray(stored), dtype=torch.uint8).view(tensor.dtype)
+    return result.reshape(tensor.shape).to(tensor.device)
+
+
 def run(bundle, name, x, residual, out):
     layer = bundle.layer(name)
     dtype = _ACTIVATIONS.get(layer.activation)

@@ -27,6 +27,7 @@ class Kernel:
     up_scheme: Optional[str]
     has_bias: bool
     has_residual: bool
+    layout: str  # how it reads codes: "canonical" or "mma_tile"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Layer:
     has_residual: bool
     num_weights: int
     m_max: int  # the smallest M is 1
+    layout: str  # of its codes weights: "canonical" or "mma_tile"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ class Bundle:
         check(self._lib.qmlir_bundle_kernel_info(self._h(), name.encode(), ctypes.byref(info)))
         return Kernel(_text(info.name), _text(info.op), info.n, info.k, _text(info.scheme),
                       _text(info.activation), info.num_args, info.m_min, info.m_max,
-                      _text(info.up_scheme), bool(info.has_bias), bool(info.has_residual))
+                      _text(info.up_scheme), bool(info.has_bias), bool(info.has_residual),
+                      _text(info.layout))
 
     @property
     def layers(self):
@@ -130,7 +133,8 @@ class Bundle:
             check(self._lib.qmlir_bundle_layer_info(self._h(), name.encode(), ctypes.byref(info)))
             cached = Layer(_text(info.name), _text(info.op), info.n, info.k,
                            _text(info.activation), bool(info.has_bias),
-                           bool(info.has_residual), info.num_weights, info.m_max)
+                           bool(info.has_residual), info.num_weights, info.m_max,
+                           _text(info.layout))
             self._layers[name] = cached
         return cached
 
@@ -144,6 +148,19 @@ class Bundle:
             result.append(Weight(_text(info.name), _text(info.element), info.rows,
                                  info.cols, info.bytes, bool(info.in_bundle)))
         return result
+
+    def arrange_weight(self, layer, name, data, to_canonical=False):
+        """Weight `name` of `layer` as bytes: `data` (bytes-like, the weight's
+        size) converted from checkpoint order to the layer's layout, or back
+        with to_canonical=True. Codes are rearranged; other weights come back
+        unchanged. Needs no GPU."""
+        source = bytes(data)
+        out = ctypes.create_string_buffer(len(source))
+        direction = 1 if to_canonical else 0
+        check(self._lib.qmlir_bundle_arrange_weight(
+            self._h(), layer.encode(), name.encode(), direction,
+            ctypes.c_char_p(source), out, len(source)))
+        return out.raw
 
     def workspace_size(self, layer, m):
         """Bytes of workspace run() needs for `m` rows."""
@@ -182,7 +199,11 @@ class Bundle:
     def bind_weight(self, layer, name, tensor):
         """Binds a torch CUDA tensor as weight `name` of `layer`: its dtype and
         shape as weights(layer) describes (or uint8 of the same byte size),
-        contiguous, 16-byte aligned. The bundle keeps a reference to it."""
+        contiguous, 16-byte aligned. The bundle keeps a reference to it.
+
+        Codes given as int32 [rows, cols] are in checkpoint order; when the
+        layer's layout is not canonical they are rearranged into a copy the
+        bundle owns. uint8 tensors are taken as the stored bytes."""
         self._check_loaded("bind_weight")
         from . import _torch
         weight = next((w for w in self.weights(layer) if w.name == name), None)
@@ -191,6 +212,8 @@ class Bundle:
             raise Error(6, _library.STATUS_NAMES[6],
                         f"bind_weight: layer {layer} has no weight {name!r} (it has {names})")
         _torch.check_weight(tensor, self._device, layer, weight)
+        if self.layer(layer).layout != "canonical":
+            tensor = _torch.arranged(self, layer, weight, tensor)
         _torch.ensure_context(self._device, self._context)
         check(self._lib.qmlir_bundle_bind_weight(self._h(), layer.encode(), name.encode(),
                                                  ctypes.c_void_p(tensor.data_ptr())))

@@ -56,6 +56,9 @@ public:
   Status uploadWeights();
   Status bindWeight(const char *layer, const char *weight,
                     const void *pointer);
+  Status arrangeWeight(const char *layer, const char *weight,
+                       qmlir_arrangement direction, const void *in, void *out,
+                       size_t bytes) const;
   Status workspaceSize(const char *layer, int64_t m, size_t &bytes) const;
   Status runLayer(const char *layer, int64_t m, const void *x,
                   const void *residual, void *out, void *workspace,

@@ -11,6 +11,10 @@
 
 #include "BundleFiles.h"
 
+#include "qmlir/Core/Layout.h"
+
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -198,6 +202,49 @@ Status Bundle::bindWeight(const char *layerName, const char *weight,
                  std::string(caller) + ": layer '" + spec.name +
                      "' has no weight '" + (weight ? weight : "(null)") +
                      "' (it has " + names + ")");
+}
+
+Status Bundle::arrangeWeight(const char *layerName, const char *weight,
+                             qmlir_arrangement direction, const void *in,
+                             void *out, size_t bytes) const {
+  const char *caller = "qmlir_bundle_arrange_weight";
+  const Layer *layer = findLayer(layerName);
+  if (!layer)
+    return layerNotFound(caller, layerName);
+  const LayerSpec &spec = *layer->spec;
+  auto found = std::find_if(spec.weights.begin(), spec.weights.end(),
+                            [&](const WeightSpec &w) { return w.name == weight; });
+  if (found == spec.weights.end())
+    return failure(QMLIR_ERROR_NOT_FOUND, std::string(caller) + ": layer '" +
+                                              spec.name + "' has no weight '" +
+                                              weight + "'");
+  if (direction != QMLIR_CANONICAL_TO_STORED &&
+      direction != QMLIR_STORED_TO_CANONICAL)
+    return failure(QMLIR_ERROR_INVALID_ARGUMENT,
+                   std::string(caller) + ": unknown direction " +
+                       std::to_string(int(direction)));
+  if (bytes != found->bytes)
+    return failure(QMLIR_ERROR_INVALID_ARGUMENT,
+                   std::string(caller) + ": layer '" + spec.name +
+                       "', weight '" + weight + "' has " +
+                       std::to_string(found->bytes) + " bytes, not " +
+                       std::to_string(bytes));
+  // Swiglu names its parts "gate.codes" and "up.codes".
+  const std::string name = weight;
+  const bool isCodes = name == "codes" || name == "gate.codes" || name == "up.codes";
+  if (!isCodes || spec.layout == core::Layout::Canonical) {
+    std::memcpy(out, in, bytes);
+    return Status::success();
+  }
+  const core::Scheme &scheme =
+      name == "up.codes" ? spec.upScheme : spec.scheme;
+  std::vector<uint32_t> words(bytes / sizeof(uint32_t));
+  std::memcpy(words.data(), in, bytes);
+  words = direction == QMLIR_CANONICAL_TO_STORED
+              ? core::arrangeCodes(spec.layout, scheme, spec.n, spec.k, words)
+              : core::canonicalCodes(spec.layout, scheme, spec.n, spec.k, words);
+  std::memcpy(out, words.data(), bytes);
+  return Status::success();
 }
 
 Status Bundle::workspaceSize(const char *name, int64_t m,

@@ -260,6 +260,28 @@ qmlir_status qmlir_bundle_bind_weight(qmlir_bundle *bundle, const char *layer,
   });
 }
 
+qmlir_status qmlir_bundle_arrange_weight(const qmlir_bundle *bundle,
+                                         const char *layer, const char *weight,
+                                         qmlir_arrangement direction,
+                                         const void *in, void *out,
+                                         size_t bytes) {
+  const char *caller = "qmlir_bundle_arrange_weight";
+  return guarded(caller, QMLIR_ERROR_INVALID_ARGUMENT, [&] {
+    if (!bundle)
+      return nullArgument(caller, "bundle");
+    if (!layer)
+      return nullArgument(caller, "layer");
+    if (!weight)
+      return nullArgument(caller, "weight");
+    if (!in)
+      return nullArgument(caller, "in");
+    if (!out)
+      return nullArgument(caller, "out");
+    return unwrap(bundle)->arrangeWeight(layer, weight, direction, in, out,
+                                         bytes);
+  });
+}
+
 qmlir_status qmlir_layer_workspace_size(const qmlir_bundle *bundle,
                                         const char *layer, int64_t m,
                                         size_t *bytes) {

@@ -96,6 +96,7 @@ CudaDriver *CudaDriver::load(std::string &error) {
   resolve(driver->cuMemcpyHtoD, {"cuMemcpyHtoD_v2"});
   resolve(driver->cuMemcpyDtoH, {"cuMemcpyDtoH_v2"});
   resolve(driver->cuMemsetD8, {"cuMemsetD8_v2"});
+  resolve(driver->cuMemcpyDtoDAsync, {"cuMemcpyDtoDAsync_v2"});
   resolve(driver->cuStreamCreate, {"cuStreamCreate"});
   resolve(driver->cuStreamDestroy, {"cuStreamDestroy_v2", "cuStreamDestroy"});
   resolve(driver->cuStreamSynchronize, {"cuStreamSynchronize"});

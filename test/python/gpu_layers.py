@@ -4,7 +4,8 @@
 
 (scripts/device/run-python.sh does this on a GPU machine.) Skips without
 torch or a GPU. For every layer of every bundle: the weights are uploaded
-from weights.bin, or, for a bundle without weights, random ones are bound;
+from weights.bin, or, for a bundle without weights, random ones are bound (codes in checkpoint
+order, rearranged by bind_weight);
 bundle.run and qmlir.Linear are checked against an fp64 reference computed
 here from the stored layout (integer schemes), for odd and even M, with
 bias and residual; CUDA graph capture replays to the same bits as eager runs.
@@ -40,6 +41,13 @@ def random_weight(info, generator):
     return (torch.rand(shape, generator=generator) * 0.02 + 0.001).to(dtype)
 
 
+def canonical(bundle, layer, part, tensor):
+    """A stored weight tensor (CPU) in checkpoint order."""
+    raw = bundle.arrange_weight(layer, part, tensor.contiguous().view(torch.uint8).numpy().tobytes(),
+                                to_canonical=True)
+    return torch.frombuffer(bytearray(raw), dtype=tensor.dtype).reshape(tensor.shape)
+
+
 class LayerTest(unittest.TestCase):
     def setUp(self):
         require_gpu(self)
@@ -57,7 +65,11 @@ class LayerTest(unittest.TestCase):
         for name in bundle.layers:
             infos = bundle.weights(name)
             if all(w.in_bundle for w in infos):
-                weights[name] = read_weights(directory, name)[1]
+                # weights.bin holds codes in the layer's layout; the
+                # reference decodes checkpoint order.
+                stored = read_weights(directory, name)[1]
+                weights[name] = {
+                    part: canonical(bundle, name, part, tensor) for part, tensor in stored.items()}
             else:
                 weights[name] = {}
                 for info in infos:

@@ -7,10 +7,10 @@
 # RUN: test "$(env -u QMLIR_RUNTIME_LIBRARY QMLIR_BUILD_DIR=%qmlir_obj_root %qmlir_python -c 'import qmlir; print(qmlir.library_path())')" = "%qmlir_lib_dir/libqmlir_runtime.so"
 # RUN: env QMLIR_RUNTIME_LIBRARY=%t.missing.so not %qmlir_python %s missing 2>&1 | FileCheck %s --check-prefix=MISSING
 # RUN: env QMLIR_RUNTIME_LIBRARY=%qmlir_lib_dir/libqmlir_core.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=FOREIGN
-# RUN: printf 'int qmlir_runtime_version(void) { return 1; }\n' > %t.c
+# RUN: printf 'int qmlir_runtime_version(void) { return 2; }\n' > %t.c
 # RUN: clang-22 -shared -fPIC %t.c -o %t.v1.so
 # RUN: env QMLIR_RUNTIME_LIBRARY=%t.v1.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=OLD
-# RUN: printf 'int qmlir_runtime_version(void) { return 2; }\n' > %t.c
+# RUN: printf 'int qmlir_runtime_version(void) { return 3; }\n' > %t.c
 # RUN: clang-22 -shared -fPIC %t.c -o %t.v2.so
 # RUN: env QMLIR_RUNTIME_LIBRARY=%t.v2.so not %qmlir_python %s load 2>&1 | FileCheck %s --check-prefix=PARTIAL
 
@@ -29,7 +29,7 @@ if len(sys.argv) > 1:
         sys.exit(1)
     sys.exit(0)
 
-# CHECK: version=2 api=2
+# CHECK: version=3 api=3
 print(f"version={qmlir.runtime_version()} api={qmlir.API_VERSION}")
 assert qmlir.library_path() == os.environ["QMLIR_RUNTIME_LIBRARY"]
 # CHECK-NEXT: QMLIR_SUCCESS QMLIR_ERROR_BAD_MANIFEST QMLIR_ERROR_NOT_BOUND
@@ -44,7 +44,7 @@ print("done")
 # FOREIGN-NEXT: message={{.*}}libqmlir_core.so is not the qmlir runtime (no qmlir_runtime_version)
 
 # OLD: status=4 name=QMLIR_ERROR_VERSION
-# OLD-NEXT: message={{.*}}v1.so implements runtime API version 1; this package speaks version 2
+# OLD-NEXT: message={{.*}}v1.so implements runtime API version 2; this package speaks version 3
 
 # PARTIAL: status=4 name=QMLIR_ERROR_VERSION
-# PARTIAL-NEXT: message={{.*}}v2.so reports API version 2 but lacks qmlir_status_name, qmlir_last_error, qmlir_bundle_open,
+# PARTIAL-NEXT: message={{.*}}v2.so reports API version 3 but lacks qmlir_status_name, qmlir_last_error, qmlir_bundle_open,

@@ -10,7 +10,7 @@ sys.modules["torch"] = None  # "import torch" now raises ImportError
 
 import qmlir
 
-# CHECK: version=2
+# CHECK: version=3
 print(f"version={qmlir.runtime_version()}")
 try:
     qmlir.Bundle("/nonexistent/bundle")

@@ -8,6 +8,9 @@
 
 #include "RuntimeTestSupport.h"
 
+#include "qmlir/Core/Format.h"
+#include "qmlir/Core/Layout.h"
+
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -232,6 +235,86 @@ TEST_F(LayerTest, BindingChecksNamesAndPointers) {
             QMLIR_ERROR_NOT_FOUND);
   EXPECT_EQ(qmlir_bundle_bind_weight(bundle, "proj", "codes", kArgs[0]),
             QMLIR_SUCCESS);
+}
+
+TEST_F(LayerTest, KernelsOfOneLayerShareItsLayout) {
+  json tiled = kernel0();
+  tiled["name"] = "matmul_plain_tiles";
+  tiled["layout"] = "mma_tile";
+  manifest["kernels"].push_back(tiled);
+  layer0()["dispatch"] = {
+      {{"m_min", 1}, {"m_max", 8}, {"kernel", "matmul_plain"}},
+      {{"m_min", 9}, {"m_max", 4096}, {"kernel", "matmul_plain_tiles"}}};
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
+                  {"layers[0].dispatch[1]", "mma_tile layout",
+                   "canonical layout"});
+  layer0()["dispatch"][0]["kernel"] = "matmul_plain_tiles";
+  openValid();
+  qmlir_layer_info info;
+  ASSERT_EQ(qmlir_bundle_layer_info(bundle, "proj", &info), QMLIR_SUCCESS);
+  EXPECT_STREQ(info.layout, "mma_tile");
+}
+
+TEST_F(LayerTest, ArrangeWeightFollowsTheLayersLayout) {
+  json tiled = kernel0();
+  tiled["name"] = "matmul_plain_tiles";
+  tiled["layout"] = "mma_tile";
+  manifest["kernels"].push_back(tiled);
+  layer0()["dispatch"][0]["kernel"] = "matmul_plain_tiles";
+  openValid();
+  // The fixture's layer: i4 group 128, [256, 512], 64 words of codes a row.
+  std::vector<uint32_t> canonical(256 * 64);
+  for (size_t i = 0; i < canonical.size(); ++i)
+    canonical[i] = uint32_t(i * 2654435761u);
+  const size_t bytes = canonical.size() * sizeof(uint32_t);
+  std::vector<uint32_t> stored(canonical.size()), back(canonical.size());
+  ASSERT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "codes",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_SUCCESS)
+      << qmlir_last_error();
+  auto scheme = qmlir::core::Scheme::parse(
+      "#qmlir.scheme<i4, group = 128, scale = f16>");
+  ASSERT_TRUE(scheme.has_value());
+  EXPECT_EQ(stored, qmlir::core::arrangeCodes(qmlir::core::Layout::MmaTile,
+                                              *scheme, 256, 512, canonical));
+  ASSERT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "codes",
+                                        QMLIR_STORED_TO_CANONICAL,
+                                        stored.data(), back.data(), bytes),
+            QMLIR_SUCCESS);
+  EXPECT_EQ(back, canonical);
+  // Scales are never rearranged.
+  std::vector<uint16_t> scales(256 * 4, 0x3c00), copied(256 * 4);
+  ASSERT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "scales",
+                                        QMLIR_CANONICAL_TO_STORED, scales.data(),
+                                        copied.data(), 2 * scales.size()),
+            QMLIR_SUCCESS);
+  EXPECT_EQ(copied, scales);
+
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "codes",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), 12),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"weight 'codes' has 65536 bytes, not 12"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "codes",
+                                        static_cast<qmlir_arrangement>(7),
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"unknown direction 7"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "zeros",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_ERROR_NOT_FOUND);
+  expectMessage({"layer 'proj' has no weight 'zeros'"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "nope", "codes",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_ERROR_NOT_FOUND);
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "codes",
+                                        QMLIR_CANONICAL_TO_STORED, nullptr,
+                                        stored.data(), bytes),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"in is null"});
 }
 
 TEST_F(LayerTest, RunChecksTheCallBeforeTheGpu) {

@@ -36,7 +36,7 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 TEST(RuntimeApiTest, Version) {
-  EXPECT_EQ(qmlir_runtime_version(), 2);
+  EXPECT_EQ(qmlir_runtime_version(), 3);
   EXPECT_EQ(qmlir_runtime_version(), QMLIR_RUNTIME_API_VERSION);
 }
 
@@ -133,6 +133,47 @@ TEST_F(RuntimeTest, KernelInfoDescribesTheManifestEntry) {
   EXPECT_EQ(qmlir_bundle_kernel_info(bundle, "matmul_plain", nullptr),
             QMLIR_ERROR_INVALID_ARGUMENT);
   expectMessage({"info"});
+}
+
+TEST_F(RuntimeTest, KernelLayoutDefaultsToCanonical) {
+  kernel0()["layout"] = "mma_tile";
+  openValid();
+  qmlir_kernel_info info;
+  ASSERT_EQ(qmlir_bundle_kernel_info(bundle, "matmul_plain", &info),
+            QMLIR_SUCCESS);
+  EXPECT_STREQ(info.layout, "mma_tile");
+  ASSERT_EQ(qmlir_bundle_kernel_info(bundle, "matmul_zeros", &info),
+            QMLIR_SUCCESS);
+  EXPECT_STREQ(info.layout, "canonical");
+}
+
+TEST_F(RuntimeTest, UnknownLayout) {
+  kernel0()["layout"] = "swizzled";
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
+                  {"kernels[0].layout", "unknown layout \"swizzled\"",
+                   "\"canonical\" and \"mma_tile\""});
+}
+
+TEST_F(RuntimeTest, LayoutTheSchemeCannotUse) {
+  // 3-bit codes have no tensor-core layout: refused, not misread.
+  manifest["kernels"][1]["layout"] = "mma_tile";
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST, {"kernels[1].layout", "3-bit"});
+}
+
+TEST_F(RuntimeTest, GridRowsPerBlock) {
+  kernel0()["launch"]["grid"] = {2, "M/16", 1};
+  openValid();
+  kernel0()["launch"]["grid"][1] = "M/0";
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
+                  {"kernels[0].launch.grid[1]",
+                   "expected \"M/\" and a positive number of rows, got \"M/0\""});
+  kernel0()["launch"]["grid"][1] = "M/x";
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
+                  {"kernels[0].launch.grid[1]", "\"M/x\""});
+  // Only the grid divides M: a block is not tiled over M.
+  kernel0()["launch"]["grid"] = {2, "M", 1};
+  kernel0()["launch"]["block"] = {"M/16", 1, 1};
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST, {"kernels[0].launch.block[0]"});
 }
 
 TEST_F(RuntimeTest, FloatZerosAndPerChannelSchemesOpen) {
@@ -235,19 +276,20 @@ TEST_F(RuntimeTest, WrongFormat) {
                   {"manifest.json: format", "\"qmlir-bundle\"", "\"onnx\""});
 }
 
-TEST_F(RuntimeTest, FormatVersion3) {
-  manifest["format_version"] = 3;
+TEST_F(RuntimeTest, FormatVersion4) {
+  manifest["format_version"] = 4;
   // A newer bundle may differ in anything else: the version is read first.
   manifest.erase("kernels");
   expectOpenFails(QMLIR_ERROR_VERSION,
-                  {"format_version", "version 3", "reads version 2"});
+                  {"format_version", "version 4", "reads version 3"});
 }
 
-TEST_F(RuntimeTest, FormatVersion1) {
-  // Bundles of the first format (no layers) are refused, not misread.
-  manifest["format_version"] = 1;
+TEST_F(RuntimeTest, FormatVersion2) {
+  // Bundles of the second format (no layouts, one kernel per layer) are
+  // refused, not misread.
+  manifest["format_version"] = 2;
   expectOpenFails(QMLIR_ERROR_VERSION,
-                  {"format_version", "version 1", "reads version 2"});
+                  {"format_version", "version 2", "reads version 3"});
 }
 
 TEST_F(RuntimeTest, AbiVersion0) {

@@ -162,18 +162,6 @@ std::string qmlir::compile::hex64(uint64_t value) {
   return llvm::formatv("{0:x-16}", value).str();
 }
 
-std::optional<std::pair<int, int>>
-qmlir::compile::computeCapability(StringRef arch) {
-  StringRef digits = arch;
-  if (!digits.consume_front("sm_"))
-    return std::nullopt;
-  digits.consume_back("a");
-  unsigned value;
-  if (digits.size() < 2 || digits.getAsInteger(10, value))
-    return std::nullopt;
-  return std::make_pair(int(value / 10), int(value % 10));
-}
-
 llvm::json::Object qmlir::compile::manifestHeader(
     StringRef chip, std::pair<int, int> cc, StringRef moduleName,
     StringRef cubinName, StringRef cubin) {

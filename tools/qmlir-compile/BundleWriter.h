@@ -74,9 +74,6 @@ llvm::json::Object manifestHeader(llvm::StringRef chip,
                                   llvm::StringRef cubinName,
                                   llvm::StringRef cubin);
 
-/// "sm_90a" -> [9, 0].
-std::optional<std::pair<int, int>> computeCapability(llvm::StringRef arch);
-
 /// FNV-1a, 64 bits, as 16 lowercase hex digits; fnv1a64Update continues a
 /// hash over more bytes.
 uint64_t fnv1a64Update(uint64_t hash, llvm::StringRef bytes);

@@ -2,6 +2,7 @@
 
 #include "ModelCompiler.h"
 
+#include "qmlir/Codegen/Kernels.h"
 #include "qmlir/Core/Reference.h"
 #include "qmlir/Pipelines/Pipelines.h"
 
@@ -215,13 +216,13 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
                                          const CompileOptions &options,
                                          StringRef output, bool force) {
   Progress progress(options.progress);
-  std::optional<std::pair<int, int>> cc = computeCapability(options.chip);
+  std::optional<std::pair<int, int>> cc = qmlir::codegen::computeCapability(options.chip);
   if (!cc)
     return llvm::createStringError("invalid chip '" + options.chip + "'");
   if (model.layers.empty())
     return llvm::createStringError("the model has no layers");
 
-  // One function (hence one kernel) per distinct layer.
+  // One function (hence one kernel per M bucket) per distinct layer.
   llvm::StringMap<size_t> kernelOf;
   SmallVector<size_t> layerKernel;
   std::string text;
@@ -231,7 +232,7 @@ llvm::Error qmlir::compile::compileModel(MLIRContext &context,
       text += layerFunction(layer, "k" + std::to_string(it->second));
     layerKernel.push_back(it->second);
   }
-  progress.step(llvm::formatv("model '{0}': {1} layers, {2} distinct kernels",
+  progress.step(llvm::formatv("model '{0}': {1} layers, {2} distinct projections",
                               model.name, model.layers.size(),
                               kernelOf.size()));
 

@@ -10,6 +10,7 @@
 
 #include "ModelCompiler.h"
 
+#include "qmlir/Codegen/Kernels.h"
 #include "qmlir/Checkpoint/Import.h"
 #include "qmlir/Checkpoint/ModelSpec.h"
 #include "qmlir/Dialect/Qmlir.h"
@@ -174,7 +175,7 @@ int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(
       argc, argv, "qmlir-compile: compile qmlir to a bundle of cubins\n");
 
-  std::optional<std::pair<int, int>> cc = computeCapability(chip);
+  std::optional<std::pair<int, int>> cc = qmlir::codegen::computeCapability(chip);
   if (!cc)
     return fail("invalid --chip '" + chip + "': expected sm_XY or sm_XYa");
 

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 using namespace qmlir::run;
 namespace core = qmlir::core;
 
@@ -167,15 +169,9 @@ bool qmlir::run::loadLayerData(const qmlir_bundle *bundle,
         data.bias.push_back(core::roundTo(activationType(info), uniform(rng)));
     }
     // The bytes the kernels read: codes in the layer's layout.
-    auto arrangedParts = [&](const core::QuantizedMatrix &matrix) {
-      core::QuantizedMatrix arranged = matrix;
-      arranged.codes = core::arrangeCodes(*codesLayout, matrix.scheme, matrix.rows,
-                                          matrix.cols, matrix.codes);
-      return arranged.partBytes();
-    };
-    data.tensors = arrangedParts(data.weights);
+    data.tensors = data.weights.partBytes(*codesLayout);
     if (swiglu)
-      for (std::vector<uint8_t> &part : arrangedParts(*data.upWeights))
+      for (std::vector<uint8_t> &part : data.upWeights->partBytes(*codesLayout))
         data.tensors.push_back(std::move(part));
     if (info.has_bias)
       data.tensors.push_back(
@@ -227,4 +223,49 @@ Reference qmlir::run::referenceRows(const LayerData &data,
     }
   }
   return ref;
+}
+
+std::vector<uint16_t> qmlir::run::randomActivations(size_t count,
+                                                    core::FloatType type,
+                                                    std::mt19937_64 &rng) {
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<uint16_t> bits(count);
+  for (uint16_t &b : bits)
+    b = core::activationBits(type, uniform(rng));
+  return bits;
+}
+
+std::map<std::string, LayerLayout>
+qmlir::run::readLayerLayouts(const std::string &bundle) {
+  std::map<std::string, LayerLayout> layouts;
+  std::ifstream file(bundle + "/manifest.json");
+  nlohmann::json manifest = nlohmann::json::parse(file, nullptr, false);
+  if (manifest.is_discarded() || !manifest.contains("layers"))
+    return layouts;
+  for (const auto &layer : manifest["layers"]) {
+    LayerLayout &layout = layouts[layer["name"].get<std::string>()];
+    layout.scheme = layer["scheme"].get<std::string>();
+    if (layer.contains("up_scheme"))
+      layout.upScheme = layer["up_scheme"].get<std::string>();
+    for (const auto &weight : layer["weights"])
+      if (weight.contains("offset"))
+        layout.offsets.push_back(weight["offset"].get<uint64_t>());
+  }
+  return layouts;
+}
+
+bool qmlir::run::parseMList(const char *text, std::vector<int64_t> &ms) {
+  std::vector<int64_t> parsed;
+  for (const char *p = text; *p;) {
+    char *end = nullptr;
+    long long m = std::strtoll(p, &end, 10);
+    if (end == p || m < 1 || (*end && *end != ','))
+      return false;
+    parsed.push_back(m);
+    p = *end ? end + 1 : end;
+  }
+  if (parsed.empty())
+    return false;
+  ms = std::move(parsed);
+  return true;
 }

@@ -14,7 +14,9 @@
 #include "qmlir/Runtime/qmlir_runtime.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,18 @@ struct LayerLayout {
   /// Offsets of the weights in weights.bin (empty: the bundle holds none).
   std::vector<uint64_t> offsets;
 };
+
+/// Every layer's LayerLayout, by name, from the bundle's manifest (which the
+/// runtime has checked by the time this reads it).
+std::map<std::string, LayerLayout> readLayerLayouts(const std::string &bundle);
+
+/// "1,16,64" -> {1, 16, 64}; false (and `ms` unchanged) unless every entry
+/// is a positive integer.
+bool parseMList(const char *text, std::vector<int64_t> &ms);
+
+/// Random activations in [-1, 1] as bits of `type` (F16 or BF16).
+std::vector<uint16_t> randomActivations(size_t count, core::FloatType type,
+                                        std::mt19937_64 &rng);
 
 /// Reads layer `name`'s weights from the bundle's weights.bin (`directory`),
 /// or draws them from `seed` when the bundle holds none.

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Cublas.h"
+#include "DeviceMemory.h"
 #include "LayerData.h"
 
 #include "qmlir/Core/Problem.h"
@@ -58,14 +59,8 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
     };
     char *end = nullptr;
     if (const char *list = value("--m=")) {
-      options.ms.clear();
-      for (const char *p = list; *p;) {
-        long long m = std::strtoll(p, &end, 10);
-        if (end == p || m < 1 || (*end && *end != ','))
-          return error = "invalid --m '" + std::string(list) + "'", false;
-        options.ms.push_back(m);
-        p = *end ? end + 1 : end;
-      }
+      if (!parseMList(list, options.ms))
+        return error = "invalid --m '" + std::string(list) + "'", false;
     } else if (const char *n = value("--iterations=")) {
       options.iterations = int(std::strtol(n, &end, 10));
       if (*end || options.iterations < 1)
@@ -87,62 +82,6 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
                    "[--iterations=N] [--seed=S]",
            false;
   return true;
-}
-
-/// Device memory freed on every path.
-class Device {
-public:
-  explicit Device(CudaDriver &driver) : driver(driver) {}
-  ~Device() {
-    for (CUdeviceptr pointer : pointers)
-      driver.cuMemFree(pointer);
-  }
-  CUdeviceptr alloc(size_t bytes, const void *data, std::string &error) {
-    CUdeviceptr pointer = 0;
-    if (!driver.check("cuMemAlloc", driver.cuMemAlloc(&pointer, bytes ? bytes : 1),
-                      &error))
-      return 0;
-    pointers.push_back(pointer);
-    if (data && !driver.check("cuMemcpyHtoD",
-                              driver.cuMemcpyHtoD(pointer, data, bytes), &error))
-      return 0;
-    return pointer;
-  }
-  CudaDriver &driver;
-
-private:
-  std::vector<CUdeviceptr> pointers;
-};
-
-/// Random activations in [-1, 1] as bits of the activation type.
-std::vector<uint16_t> randomActivations(size_t count, core::FloatType type,
-                                        std::mt19937_64 &rng) {
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<uint16_t> bits(count);
-  for (uint16_t &b : bits) {
-    b = core::activationBits(type, uniform(rng));
-  }
-  return bits;
-}
-
-/// The layers' schemes and weight offsets, from the manifest (which the
-/// runtime has checked by the time this reads it).
-std::map<std::string, LayerLayout> layerLayouts(const std::string &bundle) {
-  std::map<std::string, LayerLayout> layouts;
-  std::ifstream file(bundle + "/manifest.json");
-  nlohmann::json manifest = nlohmann::json::parse(file, nullptr, false);
-  if (manifest.is_discarded() || !manifest.contains("layers"))
-    return layouts;
-  for (const auto &layer : manifest["layers"]) {
-    LayerLayout &layout = layouts[layer["name"].get<std::string>()];
-    layout.scheme = layer["scheme"].get<std::string>();
-    if (layer.contains("up_scheme"))
-      layout.upScheme = layer["up_scheme"].get<std::string>();
-    for (const auto &weight : layer["weights"])
-      if (weight.contains("offset"))
-        layout.offsets.push_back(weight["offset"].get<uint64_t>());
-  }
-  return layouts;
 }
 
 /// Layers that compute the same thing share drawn weights and references.
@@ -197,14 +136,14 @@ int main(int argc, char **argv) {
   if (!driver->check("cuStreamCreate", driver->cuStreamCreate(&stream, 0), &error))
     return failWith(error);
 
-  Device memory(*driver);
+  DeviceMemory memory(*driver);
   std::vector<qmlir_layer_info> infos(layerCount);
   std::vector<const char *> names(layerCount);
   for (size_t i = 0; i < layerCount; ++i) {
     names[i] = qmlir_bundle_layer_name(bundle.get(), i);
     qmlir_bundle_layer_info(bundle.get(), names[i], &infos[i]);
   }
-  std::map<std::string, LayerLayout> layouts = layerLayouts(options.bundle);
+  std::map<std::string, LayerLayout> layouts = readLayerLayouts(options.bundle);
   bool inBundle = false;
   for (const auto &[name, layout] : layouts)
     inBundle = inBundle || !layout.offsets.empty();

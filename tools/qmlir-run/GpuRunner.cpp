@@ -61,15 +61,6 @@ private:
 };
 
 /// Runs one M; returns an ExitCode.
-/// The storage parts of `matrix` with its codes in `layout`.
-std::vector<std::vector<uint8_t>> partBytesIn(core::Layout layout,
-                                              const core::QuantizedMatrix &matrix) {
-  core::QuantizedMatrix arranged = matrix;
-  arranged.codes = core::arrangeCodes(layout, matrix.scheme, matrix.rows,
-                                      matrix.cols, matrix.codes);
-  return arranged.partBytes();
-}
-
 int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
            const core::MatmulProblem &problem, bool plantFault,
            CUstream stream) {
@@ -93,10 +84,10 @@ int runOne(CudaDriver &driver, qmlir_bundle *bundle, const char *kernel,
     return bytes;
   };
   inputs.push_back(halves(data.activations));
-  for (std::vector<uint8_t> &part : partBytesIn(*layout, data.weights))
+  for (std::vector<uint8_t> &part : data.weights.partBytes(*layout))
     inputs.push_back(std::move(part));
   if (problem.op == core::OpKind::Swiglu)
-    for (std::vector<uint8_t> &part : partBytesIn(*layout, data.up))
+    for (std::vector<uint8_t> &part : data.up.partBytes(*layout))
       inputs.push_back(std::move(part));
   if (problem.bias)
     inputs.push_back(halves(data.bias));
@@ -160,14 +151,37 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
     ~Closer() { qmlir_bundle_close(bundle); }
   } closer{bundle};
 
-  // Without --kernel, each M runs on the kernel whose M range holds it (the
-  // bundle's kernels then all compute the same op, one per M bucket).
-  std::vector<std::string> kernels;
+  // Without --kernel, the first kernel's computation runs, each M on the
+  // kernel of that computation whose M range holds it (qmlir-compile emits
+  // one kernel per M bucket).
+  std::vector<std::string> names;
   size_t count = qmlir_bundle_kernel_count(bundle);
   for (size_t i = 0; i < count; ++i)
-    kernels.push_back(qmlir_bundle_kernel_name(bundle, i));
-  if (!kernelName.empty())
-    kernels = {kernelName};
+    names.push_back(qmlir_bundle_kernel_name(bundle, i));
+  std::string kernel =
+      !kernelName.empty() ? kernelName : (names.empty() ? "" : names.front());
+  qmlir_kernel_info info;
+  if (qmlir_bundle_kernel_info(bundle, kernel.c_str(), &info) != QMLIR_SUCCESS)
+    return failWith("unknown kernel", qmlir_last_error());
+  auto text = [](const char *value) { return std::string(value ? value : ""); };
+  auto sameComputation = [&](const qmlir_kernel_info &other) {
+    return text(other.op) == text(info.op) && other.n == info.n &&
+           other.k == info.k && text(other.scheme) == text(info.scheme) &&
+           text(other.up_scheme) == text(info.up_scheme) &&
+           text(other.activation) == text(info.activation) &&
+           other.has_bias == info.has_bias &&
+           other.has_residual == info.has_residual;
+  };
+  std::vector<std::string> kernels = {kernel};
+  if (kernelName.empty())
+    for (const std::string &name : names) {
+      qmlir_kernel_info other;
+      if (name != kernel &&
+          qmlir_bundle_kernel_info(bundle, name.c_str(), &other) ==
+              QMLIR_SUCCESS &&
+          sameComputation(other))
+        kernels.push_back(name);
+    }
   auto kernelFor = [&](int64_t m) -> std::string {
     for (const std::string &name : kernels) {
       qmlir_kernel_info range;
@@ -178,10 +192,6 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
     }
     return "";
   };
-  std::string kernel = kernels.empty() ? "" : kernels.front();
-  qmlir_kernel_info info;
-  if (qmlir_bundle_kernel_info(bundle, kernel.c_str(), &info) != QMLIR_SUCCESS)
-    return failWith("unknown kernel", qmlir_last_error());
 
   core::MatmulProblem base;
   base.n = info.n;
@@ -216,11 +226,21 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
   base.bias = info.has_bias != 0;
   base.residual = info.has_residual != 0;
   std::vector<core::MatmulProblem> problems;
+  std::vector<std::string> chosen;
   for (int64_t m : ms) {
     core::MatmulProblem problem = base;
     problem.m = m;
     if (std::string error = problem.validate(); !error.empty())
       return failWith("invalid problem", error);
+    chosen.push_back(kernelFor(m));
+    if (chosen.back().empty())
+      return failWith("no kernel takes this M",
+                      "M = " + std::to_string(m) + ": kernel " + kernel +
+                          " computes it for M in [" +
+                          std::to_string(info.m_min) + ", " +
+                          std::to_string(info.m_max) + "]" +
+                          (kernelName.empty() ? " and no other kernel does"
+                                              : ""));
     problems.push_back(problem);
   }
 
@@ -258,15 +278,9 @@ int runOnGpu(const std::string &bundleDir, const std::string &kernelName,
                      &error))
     return failWith("cannot create a stream", error);
   int status = kPass;
-  for (const core::MatmulProblem &problem : problems) {
-    std::string chosen = kernelFor(problem.m);
-    if (chosen.empty()) {
-      status = failWith("no kernel of the bundle takes",
-                        "M = " + std::to_string(problem.m));
-      break;
-    }
-    int result = runOne(*driver, bundle, chosen.c_str(), problem, plantFault,
-                        stream);
+  for (size_t i = 0; i < problems.size(); ++i) {
+    int result = runOne(*driver, bundle, chosen[i].c_str(), problems[i],
+                        plantFault, stream);
     if (result == kBadInput) {
       status = kBadInput;
       break;

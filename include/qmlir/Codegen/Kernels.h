@@ -18,9 +18,17 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace qmlir::codegen {
+
+/// "sm_90a" -> (9, 0); std::nullopt if `chip` is not "sm_<digits>[a]".
+std::optional<std::pair<int, int>> computeCapability(llvm::StringRef chip);
+
+/// Whether `chip` runs mma.sync m16n8k16 with f16 and bf16 inputs (sm_80 on).
+bool hasMmaSyncM16N8K16(llvm::StringRef chip);
 
 /// A qmlir.matmul or qmlir.swiglu about to become kernels.
 struct ProjectionKernel {

@@ -11,6 +11,7 @@
 #define QMLIR_CORE_REFERENCE_H
 
 #include "qmlir/Core/Format.h"
+#include "qmlir/Core/Layout.h"
 
 #include <cstdint>
 #include <vector>
@@ -46,8 +47,10 @@ struct QuantizedMatrix {
   float dequantized(int64_t r, int64_t c) const;
 
   /// Every part as little-endian bytes in its storage type, in the order of
-  /// scheme.parts(rows, cols).
-  std::vector<std::vector<uint8_t>> partBytes() const;
+  /// scheme.parts(rows, cols), with the codes arranged in `layout` (which
+  /// layoutSupport must allow).
+  std::vector<std::vector<uint8_t>>
+  partBytes(Layout layout = Layout::Canonical) const;
 };
 
 enum class BcqMethod { Greedy, Alternating };

@@ -173,10 +173,28 @@ qmlir_status qmlir_bundle_upload_weights(qmlir_bundle *bundle);
 
 /* Binds caller-owned device memory as weight `weight` of `layer`, replacing
  * any earlier binding. The memory must hold the tensor as qmlir_weight_info
- * describes it, be 16-byte aligned and outlive every run that uses it. */
+ * describes it, in the layer's layout (qmlir_bundle_arrange_weight converts
+ * canonical codes), be 16-byte aligned and outlive every run that uses it. */
 qmlir_status qmlir_bundle_bind_weight(qmlir_bundle *bundle, const char *layer,
                                       const char *weight,
                                       const void *device_pointer);
+
+/* Which way qmlir_bundle_arrange_weight converts. */
+typedef enum qmlir_arrangement {
+  QMLIR_CANONICAL_TO_STORED = 0, /* checkpoint order -> the layer's layout */
+  QMLIR_STORED_TO_CANONICAL = 1  /* the layer's layout -> checkpoint order */
+} qmlir_arrangement;
+
+/* Converts weight `weight` of `layer` in host memory between its canonical
+ * form (the row-major bit streams a checkpoint holds) and the form the
+ * layer's kernels read (qmlir_layer_info.layout): "codes" parts are
+ * rearranged, every other weight is copied unchanged. `in` and `out` hold
+ * `bytes` bytes, the weight's size, and must not overlap. Needs no GPU. */
+qmlir_status qmlir_bundle_arrange_weight(const qmlir_bundle *bundle,
+                                         const char *layer, const char *weight,
+                                         qmlir_arrangement direction,
+                                         const void *in, void *out,
+                                         size_t bytes);
 
 /* Bytes of workspace qmlir_run_layer needs for `m` rows (0: none). */
 qmlir_status qmlir_layer_workspace_size(const qmlir_bundle *bundle,

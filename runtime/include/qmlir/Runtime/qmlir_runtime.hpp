@@ -108,6 +108,7 @@ struct KernelInfo {
   std::string_view upScheme; // swiglu only; empty otherwise
   bool hasBias = false;
   bool hasResidual = false;
+  std::string_view layout; // "canonical" or "mma_tile": how it reads codes
 };
 
 struct LayerInfo {
@@ -119,7 +120,8 @@ struct LayerInfo {
   bool hasBias = false;
   bool hasResidual = false;
   std::size_t numWeights = 0;
-  int64_t mMax = 0; // the smallest M is 1
+  int64_t mMax = 0;        // the smallest M is 1
+  std::string_view layout; // of its codes, in memory bound to it too
 };
 
 struct WeightInfo {
@@ -199,6 +201,7 @@ public:
     info.upScheme = detail::view(raw.up_scheme);
     info.hasBias = raw.has_bias != 0;
     info.hasResidual = raw.has_residual != 0;
+    info.layout = detail::view(raw.layout);
     return info;
   }
   /// Launches one kernel; `args` as qmlir_launch describes them.
@@ -235,6 +238,7 @@ public:
     info.activation = detail::view(raw.activation);
     info.hasBias = raw.has_bias != 0;
     info.hasResidual = raw.has_residual != 0;
+    info.layout = detail::view(raw.layout);
     info.numWeights = raw.num_weights;
     info.mMax = raw.m_max;
     return info;
@@ -267,6 +271,15 @@ public:
   void bindWeight(Name layer, Name weight, const void *devicePointer) {
     detail::check(qmlir_bundle_bind_weight(handle, layer.c_str(),
                                            weight.c_str(), devicePointer));
+  }
+  /// Converts weight `weight` of `layer` (`bytes` bytes of host memory)
+  /// between checkpoint order and the layer's layout; see
+  /// qmlir_bundle_arrange_weight.
+  void arrangeWeight(Name layer, Name weight, qmlir_arrangement direction,
+                     const void *in, void *out, std::size_t bytes) const {
+    detail::check(qmlir_bundle_arrange_weight(handle, layer.c_str(),
+                                              weight.c_str(), direction, in,
+                                              out, bytes));
   }
   /// Bytes of workspace runLayer needs for `m` rows.
   std::size_t workspaceSize(Name layer, int64_t m) const {

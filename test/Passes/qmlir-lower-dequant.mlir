@@ -1,0 +1,67 @@
+// RUN: qmlir-opt %s --split-input-file --qmlir-lower-dequant --verify-diagnostics | FileCheck %s
+
+// One kernel per #qmlir.schedule, named by its bucket, with the launch rule
+// and layout recorded for the bundle writer. In the loop: one 16-byte load
+// of codes per lane and 64 columns, 16-byte activation loads, int4 pairs
+// turned into f16x2 by mask (0x000F000F), OR with the exponent of 1024
+// (0x64006400) and one subtraction of (1024 + zero) (i4: the sign is
+// flipped first by xor), mma.sync m16n8k16, and the group's f32 partial sum
+// scaled into the accumulator by fma. Warps meet in shared memory.
+
+!w = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+// CHECK-LABEL: gpu.module @qmlir_kernels
+// CHECK: gpu.func @proj_matmul0_b0(%[[X:.*]]: memref<?x128xf16>, %[[C:.*]]: memref<32x16xi32>, %[[S:.*]]: memref<32x2xf16>, %[[OUT:.*]]: memref<?x32xf16>) workgroup(%[[SMEM:.*]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
+// CHECK-SAME: qmlir.columns_per_block = 16
+// CHECK-SAME: qmlir.m_range = array<i64: 1, 8>
+// CHECK-SAME: qmlir.rows_per_block = 8
+// CHECK-SAME: qmlir.weights_layout = "mma_tile"
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[C]] {{\[\[}}0, 1]] : memref<32x16xi32> into memref<512xi32>
+// CHECK: scf.for
+// CHECK: %[[CODES:.*]] = vector.load %[[FLAT]][%{{.*}}] {alignment = 16 : i64} : memref<512xi32>, vector<4xi32>
+// CHECK: memref.load %[[S]]
+// CHECK: vector.load %[[X]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<?x128xf16>, vector<8xf16>
+// CHECK: vector.extract %[[CODES]][0]
+// CHECK: arith.constant 983055 : i32
+// CHECK: arith.constant 1677747200 : i32
+// CHECK: arith.xori
+// CHECK: arith.andi
+// CHECK: arith.ori
+// CHECK: arith.subf %{{.*}}, %{{.*}} : vector<2xf16>
+// CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>{{.*}} : (vector<2xf16>, vector<2xf16>, f32)
+// CHECK: llvm.intr.fma
+// CHECK: memref.store %{{.*}}, %[[SMEM]]
+// CHECK: gpu.barrier
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: gpu.func @proj_matmul0_b1(
+// CHECK-SAME: known_block_size = array<i32: 32, 1, 1>
+// CHECK-SAME: qmlir.columns_per_block = 32
+// CHECK-SAME: qmlir.m_range = array<i64: 9, 65535>
+// CHECK-SAME: qmlir.rows_per_block = 16
+func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf16>) -> tensor<?x32xf16> {
+  %w = qmlir.pack %c, %s : (tensor<32x16xi32>, tensor<32x2xf16>) -> !w
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>, #qmlir.schedule<m = [9, 65535], warps = 1, tile_n = 2, tile_m = 2, unroll = 1>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>
+  return %y : tensor<?x32xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+func.func @no_layout(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf16>) -> tensor<?x32xf16> {
+  %w = qmlir.pack %c, %s : (tensor<32x16xi32>, tensor<32x2xf16>) -> !w
+  // expected-error @+1 {{cannot lower to tensor-core kernels: the weights must be in #qmlir.layout<mma_tile> (run qmlir-reorder-layout)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>
+  return %y : tensor<?x32xf16>
+}
+
+// -----
+
+!g = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
+!u = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 32, scale = f16>>
+func.func @spans(%x: tensor<?x128xf16>, %gc: tensor<32x16xi32>, %gs: tensor<32x2xf16>, %uc: tensor<32x16xi32>, %us: tensor<32x4xf16>) -> tensor<?x32xf16> {
+  %g = qmlir.pack %gc, %gs : (tensor<32x16xi32>, tensor<32x2xf16>) -> !g
+  %u = qmlir.pack %uc, %us : (tensor<32x16xi32>, tensor<32x4xf16>) -> !u
+  // expected-error @+1 {{the gate's and the up's group sizes (64, 32) permute K differently in the mma_tile layout}}
+  %y = qmlir.swiglu %x, %g, %u {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>]} : tensor<?x128xf16>, !g, !u -> tensor<?x32xf16>
+  return %y : tensor<?x32xf16>
+}

@@ -1,0 +1,65 @@
+// RUN: qmlir-opt %s --qmlir-select-schedule | FileCheck %s
+// RUN: qmlir-opt %s --qmlir-select-schedule=tensor-cores=false | FileCheck %s --check-prefix=OFF
+// RUN: qmlir-opt %s --qmlir-select-schedule=chip=sm_75 | FileCheck %s --check-prefix=OFF
+
+// The fixed rule: four M buckets with 1, 2, 4 and 8 tiles of 8 rows; warps =
+// min(8, K / 64); two 16-column tiles per block from tile_m = 4 when N is a
+// multiple of 32 and the accumulators stay within 64 a thread.
+
+// OFF-NOT: qmlir.schedules
+
+!w4 = !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 32, scale = bf16, zero = int>>
+// CHECK-LABEL: func.func @w4_n96
+// CHECK: qmlir.matmul
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 6, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 6, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 6, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 6, tile_n = 2, tile_m = 8, unroll = 2>]
+func.func @w4_n96(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
+  %y = qmlir.matmul %x, %w : tensor<?x384xbf16>, !w4 -> tensor<?x96xbf16>
+  return %y : tensor<?x96xbf16>
+}
+
+// N = 48 is a multiple of 16, not of 32: one tile per block; K = 1024 has
+// 16 chunks, so 8 warps.
+!w8 = !qmlir.qtensor<48x1024, #qmlir.scheme<i8, group = channel, scale = f32>>
+// CHECK-LABEL: func.func @w8_n48
+// CHECK: qmlir.matmul
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 8, tile_n = 1, tile_m = 1, unroll = 4>, {{.*}}#qmlir.schedule<m = [33, 65535], warps = 8, tile_n = 1, tile_m = 8, unroll = 2>]
+func.func @w8_n48(%x: tensor<?x1024xf16>, %w: !w8) -> tensor<?x48xf16> {
+  %y = qmlir.matmul %x, %w : tensor<?x1024xf16>, !w8 -> tensor<?x48xf16>
+  return %y : tensor<?x48xf16>
+}
+
+// A swiglu holds twice the accumulators: two tiles only up to tile_m = 4.
+!g = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
+// CHECK-LABEL: func.func @swiglu
+// CHECK: qmlir.swiglu
+// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 2>]
+func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
+  %y = qmlir.swiglu %x, %g, %u : tensor<?x256xf16>, !g, !g -> tensor<?x64xf16>
+  return %y : tensor<?x64xf16>
+}
+
+// Left to SIMT: 3-bit codes, N not a multiple of 16, a swiglu whose gate and
+// up permute K differently (groups 64 and 32).
+!w3 = !qmlir.qtensor<96x384, #qmlir.scheme<i3, group = 64, scale = f16>>
+!odd = !qmlir.qtensor<72x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+!g64 = !qmlir.qtensor<64x256, #qmlir.scheme<i4, group = 64, scale = f16>>
+!u32 = !qmlir.qtensor<64x256, #qmlir.scheme<i4, group = 32, scale = f16>>
+// CHECK-LABEL: func.func @left_to_simt
+// CHECK-NOT: qmlir.schedules
+// CHECK: return
+func.func @left_to_simt(%x: tensor<?x384xf16>, %x2: tensor<?x256xf16>, %a: !w3, %b: !odd, %g: !g64, %u: !u32) -> (tensor<?x96xf16>, tensor<?x72xf16>, tensor<?x64xf16>) {
+  %y0 = qmlir.matmul %x, %a : tensor<?x384xf16>, !w3 -> tensor<?x96xf16>
+  %y1 = qmlir.matmul %x, %b : tensor<?x384xf16>, !odd -> tensor<?x72xf16>
+  %y2 = qmlir.swiglu %x2, %g, %u : tensor<?x256xf16>, !g64, !u32 -> tensor<?x64xf16>
+  return %y0, %y1, %y2 : tensor<?x96xf16>, tensor<?x72xf16>, tensor<?x64xf16>
+}
+
+// Schedules already in the IR are kept.
+// CHECK-LABEL: func.func @pinned
+// CHECK: qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 3, unroll = 1>]
+// OFF-LABEL: func.func @pinned
+// OFF: qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 3, unroll = 1>]
+func.func @pinned(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 3, unroll = 1>]} : tensor<?x384xbf16>, !w4 -> tensor<?x96xbf16>
+  return %y : tensor<?x96xbf16>
+}
