@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${QMLIR_BUILD_DIR:-build}
 pack=${1:-.device-pack}
-bundles=${QMLIR_RANDOM_BUNDLES:-80}
+bundles=${QMLIR_RANDOM_BUNDLES:-100}
 bash scripts/build.sh qmlir-compile qmlir-run qmlir-run-model qmlir-bench >/dev/null
 
 rm -rf "$pack"

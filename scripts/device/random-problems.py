@@ -28,7 +28,7 @@ REFERENCE_BUDGET = 3e9
 def draw_scheme(rng):
     bits = rng.choice([4, 4, 4, 4, 8, 8, 3, 2])
     signed = rng.random() < 0.5
-    zero = rng.choice(["none", "int", "int", "float"])
+    zero = rng.choice(["none", "none", "int", "int", "int", "float"])
     if zero != "none":
         signed = False  # zero points come with unsigned codes (GPTQ, AWQ)
     group = rng.choice([16, 32, 48, 64, 64, 128, 128, 128, "channel"])
@@ -48,8 +48,12 @@ def draw_shape(rng, group):
         n, k = rng.choice(LLAMA)
         if k % unit == 0:
             return n, k
-    n = rng.choice([rng.randrange(1, 65), 16 * rng.randrange(1, 64), rng.randrange(1, 1500)])
+    # Mostly multiples of 16 (the tensor-core kernels' N), some not.
+    n = rng.choice([16 * rng.randrange(1, 5), 16 * rng.randrange(1, 96), 16 * rng.randrange(1, 96),
+                    rng.randrange(1, 65), rng.randrange(1, 1500)])
     k = unit * rng.randrange(1, max(2, 3072 // unit))
+    if rng.random() < 0.7:  # K a multiple of 64, as the tensor-core kernels need
+        k = max(64, k // 64 * 64) if unit in (16, 32, 64) else k
     return n, k
 
 
@@ -65,7 +69,7 @@ def draw_ms(rng, n, k):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("pack")
-    parser.add_argument("--bundles", type=int, default=80)
+    parser.add_argument("--bundles", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--build", default=os.environ.get("QMLIR_BUILD_DIR", "build"))
     args = parser.parse_args()
