@@ -94,7 +94,9 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     no act-order, no float zeros; `qmlir::core::layoutSupport`) a list of
     `#qmlir.schedule`, one per M bucket, by a fixed rule: M in [1, 8],
     [9, 16], [17, 32] and [33, 65535] get 1, 2, 4 and 8 tiles of 8 rows;
-    a block has 8 warps (fewer when K has fewer 64-column chunks) and one
+    a block has 8 warps (fewer when K has fewer 64-column chunks; for M <= 8,
+    16 when N <= 8192 and K has 16 chunks or more, and 8 chunks in flight per
+    warp instead of 4 when N >= 16384) and one
     16-column tile for M <= 16 (the most blocks for the bandwidth-bound
     sizes), two from 17 on when N allows (each activation load then serves
     both). Ops that already have schedules keep

@@ -68,8 +68,16 @@ struct QmlirSelectSchedulePass
                             ? 2
                             : 1;
         int64_t unroll = tileM >= 8 ? 2 : 4;
-        buckets.push_back(ScheduleAttr::get(context, mMin, mMax, warps, tileN,
-                                            tileM, unroll));
+        // M <= 8 reads the weights once: spread K over more warps when N
+        // gives few blocks, and keep more loads in flight per warp when N
+        // gives many (measured on an H200 over the LLaMA shapes).
+        int64_t blockWarps = warps;
+        if (tileM == 1 && n <= 8192 && chunks >= 16)
+          blockWarps = 16;
+        if (tileM == 1 && n >= 16384)
+          unroll = 8;
+        buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,
+                                            tileN, tileM, unroll));
       };
       bucket(1, 8, 1);
       bucket(9, 16, 2);

@@ -18,14 +18,24 @@ func.func @w4_n96(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
 }
 
 // N = 48 is a multiple of 16, not of 32: one tile per block; K = 1024 has
-// 16 chunks, so 8 warps.
+// 16 chunks: 16 warps for M <= 8 (few blocks), 8 above.
 !w8 = !qmlir.qtensor<48x1024, #qmlir.scheme<i8, group = channel, scale = f32>>
 // CHECK-LABEL: func.func @w8_n48
 // CHECK: qmlir.matmul
-// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 8, tile_n = 1, tile_m = 1, unroll = 4>, {{.*}}#qmlir.schedule<m = [33, 65535], warps = 8, tile_n = 1, tile_m = 8, unroll = 2>]
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, {{.*}}#qmlir.schedule<m = [33, 65535], warps = 8, tile_n = 1, tile_m = 8, unroll = 2>]
 func.func @w8_n48(%x: tensor<?x1024xf16>, %w: !w8) -> tensor<?x48xf16> {
   %y = qmlir.matmul %x, %w : tensor<?x1024xf16>, !w8 -> tensor<?x48xf16>
   return %y : tensor<?x48xf16>
+}
+
+// N >= 16384: 8 chunks in flight per warp for M <= 8.
+!wide = !qmlir.qtensor<16384x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK-LABEL: func.func @wide
+// CHECK: qmlir.matmul
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 4, tile_n = 1, tile_m = 1, unroll = 8>, #qmlir.schedule<m = [9, 16], warps = 4, tile_n = 1, tile_m = 2, unroll = 4>
+func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
+  %y = qmlir.matmul %x, %w : tensor<?x256xf16>, !wide -> tensor<?x16384xf16>
+  return %y : tensor<?x16384xf16>
 }
 
 // A swiglu holds twice the accumulators: two tiles only up to tile_m = 4.
