@@ -33,36 +33,35 @@ spec() { # spec FILE NAME ACT LAYERS-JSON
 
 # compute-sanitizer: every template (the four tensor-core buckets of a
 # matmul and of a swiglu, 4- and 8-bit, f16 and bf16; the SIMT kernel) at a
-# small and a large size. Columns: bundle, M list, what it covers.
+# small and a large size. list.tsv: bundle, M list, what it covers.
 list="$pack/sanitize/list.tsv"
 : >"$list"
-tc_ms=1,9,17,40
-compile sanitize tc-u4g32zp-bf16-small --n=96 --k=384 --act=bf16 \
+sanitize() { # sanitize NAME MS WHAT QMLIR-COMPILE-ARGS...
+  local name=$1 ms=$2 what=$3; shift 3
+  compile sanitize "$name" "$@"
+  printf '%s\t%s\t%s\n' "$name" "$ms" "$what" >>"$list"
+}
+tc=1,9,17,40
+sanitize tc-u4g32zp-bf16-small $tc "tensor cores, 4-bit, 96 x 384" --n=96 --k=384 --act=bf16 \
   "--scheme=#qmlir.scheme<u4, group = 32, scale = bf16, zero = int>"
-printf 'tc-u4g32zp-bf16-small\t%s\ttensor cores, 4-bit, 96 x 384\n' "$tc_ms" >>"$list"
-compile sanitize tc-i4g128-f16-large --n=4096 --k=4096 --act=f16 \
+sanitize tc-i4g128-f16-large $tc "tensor cores, 4-bit, 4096 x 4096" --n=4096 --k=4096 --act=f16 \
   "--scheme=#qmlir.scheme<i4, group = 128, scale = f16>"
-printf 'tc-i4g128-f16-large\t%s\ttensor cores, 4-bit, 4096 x 4096\n' "$tc_ms" >>"$list"
-compile sanitize tc-i8g64-f16-small --n=48 --k=256 --act=f16 \
+sanitize tc-i8g64-f16-small $tc "tensor cores, 8-bit, 48 x 256" --n=48 --k=256 --act=f16 \
   "--scheme=#qmlir.scheme<i8, group = 64, scale = f32>"
-printf 'tc-i8g64-f16-small\t%s\ttensor cores, 8-bit, 48 x 256\n' "$tc_ms" >>"$list"
-compile sanitize tc-u8ch-bf16-large --n=2048 --k=4096 --act=bf16 \
+sanitize tc-u8ch-bf16-large $tc "tensor cores, 8-bit, 2048 x 4096" --n=2048 --k=4096 --act=bf16 \
   "--scheme=#qmlir.scheme<u8, group = channel, scale = bf16, zero = int>"
-printf 'tc-u8ch-bf16-large\t%s\ttensor cores, 8-bit, 2048 x 4096\n' "$tc_ms" >>"$list"
 spec "$pack/sanitize/swiglu-small.json" swiglu-small f16 \
   '{"name": "mlp", "op": "swiglu", "n": 64, "k": 256, "residual": true, "scheme": "#qmlir.scheme<u4, group = 64, scale = f16, zero = int>"}'
-compile sanitize tc-swiglu-small "--model-spec=$pack/sanitize/swiglu-small.json"
-printf 'tc-swiglu-small\t%s\ttensor cores, swiglu + residual, 64 x 256\n' "$tc_ms" >>"$list"
+sanitize tc-swiglu-small $tc "tensor cores, swiglu + residual, 64 x 256" \
+  "--model-spec=$pack/sanitize/swiglu-small.json"
 spec "$pack/sanitize/swiglu-large.json" swiglu-large bf16 \
   '{"name": "mlp", "op": "swiglu", "n": 2048, "k": 4096, "scheme": "#qmlir.scheme<i4, group = 128, scale = bf16>"}'
-compile sanitize tc-swiglu-large "--model-spec=$pack/sanitize/swiglu-large.json"
-printf 'tc-swiglu-large\t%s\ttensor cores, swiglu, 2048 x 4096\n' "$tc_ms" >>"$list"
-compile sanitize simt-u3g64zp-small --n=72 --k=384 --act=f16 \
+sanitize tc-swiglu-large $tc "tensor cores, swiglu, 2048 x 4096" \
+  "--model-spec=$pack/sanitize/swiglu-large.json"
+sanitize simt-u3g64zp-small 1,7 "SIMT, 3-bit, 72 x 384" --n=72 --k=384 --act=f16 \
   "--scheme=#qmlir.scheme<u3, group = 64, scale = f16, zero = int>"
-printf 'simt-u3g64zp-small\t1,7\tSIMT, 3-bit, 72 x 384\n' >>"$list"
-compile sanitize simt-i4ao-large --n=2048 --k=4096 --act=f16 \
+sanitize simt-i4ao-large 1,7 "SIMT, 4-bit act-order, 2048 x 4096" --n=2048 --k=4096 --act=f16 \
   "--scheme=#qmlir.scheme<u4, group = 128, scale = f16, zero = int, act_order>"
-printf 'simt-i4ao-large\t1,7\tSIMT, 4-bit act-order, 2048 x 4096\n' >>"$list"
 
 # The benchmark: W4A16 group 128 (symmetric int4, f16 scales) on the five
 # shapes of the targets, each its own layer.

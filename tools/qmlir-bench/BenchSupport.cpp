@@ -45,35 +45,6 @@ bool qmlir::run::writeFileAtomically(const std::string &path,
   return true;
 }
 
-std::optional<GpuSession> GpuSession::open(std::string &error) {
-  CudaDriver *driver = CudaDriver::get(&error);
-  if (!driver)
-    return error = "SKIPPED: no GPU to run on (" + error + ")", std::nullopt;
-  int devices = 0;
-  if (driver->cuInit(0) != CUDA_SUCCESS ||
-      driver->cuDeviceGetCount(&devices) != CUDA_SUCCESS || devices == 0)
-    return error = "SKIPPED: no GPU to run on (no CUDA device)", std::nullopt;
-  CUcontext context = nullptr;
-  if (!driver->makePrimaryContextCurrent(0, &context, &error))
-    return std::nullopt;
-  GpuSession session{*driver};
-  CUdevice device = 0;
-  char name[256] = "unknown";
-  driver->cuDeviceGet(&device, 0);
-  driver->cuDeviceGetName(name, sizeof(name) - 1, device);
-  session.deviceName = name;
-  driver->cuDeviceGetAttribute(&session.smCount,
-                               CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
-  driver->cuDeviceGetAttribute(&session.l2Bytes,
-                               CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, device);
-  driver->cuDriverGetVersion(&session.driverVersion);
-  if (!driver->check("cuStreamCreate",
-                     driver->cuStreamCreate(&session.stream, CU_STREAM_DEFAULT),
-                     &error))
-    return std::nullopt;
-  return session;
-}
-
 Timer::Timer(CudaDriver &driver, CUstream stream, int batches, int calls)
     : driver(driver), stream(stream), batches(batches), calls(calls) {
   driver.cuEventCreate(&start, CU_EVENT_DEFAULT);

@@ -11,6 +11,7 @@
 
 #include "Cublas.h"
 #include "DeviceMemory.h"
+#include "GpuSession.h"
 #include "LayerData.h"
 
 #include "qmlir/Core/Problem.h"
@@ -28,18 +29,6 @@ namespace qmlir::run {
 /// reader never sees half a file.
 bool writeFileAtomically(const std::string &path, const std::string &contents,
                          std::string &error);
-
-/// Device 0's primary context, made current, and a stream.
-struct GpuSession {
-  /// std::nullopt with `error` set; `error` starts with "SKIPPED" when there
-  /// is no driver or no device.
-  static std::optional<GpuSession> open(std::string &error);
-
-  runtime::CudaDriver &driver;
-  runtime::cuda::CUstream stream = nullptr;
-  std::string deviceName;
-  int smCount = 0, l2Bytes = 0, driverVersion = 0;
-};
 
 /// CUDA events around `calls` back-to-back calls; the median over `batches`
 /// batches of the time per call, after one warm-up batch. The call index

@@ -134,15 +134,10 @@ int main(int argc, char **argv) {
   if (!parseOptions(argc, argv, options, error))
     return failWith(error);
 
-  qmlir_bundle *rawBundle = nullptr;
-  if (qmlir_bundle_open(options.bundle.c_str(), &rawBundle) != QMLIR_SUCCESS)
-    return failWith(std::string("cannot open the bundle: ") + qmlir_last_error());
-  std::unique_ptr<qmlir_bundle, void (*)(qmlir_bundle *)> bundle(
-      rawBundle, qmlir_bundle_close);
+  BundlePtr bundle = openModelBundle(options.bundle, error);
+  if (!bundle)
+    return failWith(error);
   const size_t layerCount = qmlir_bundle_layer_count(bundle.get());
-  if (layerCount == 0)
-    return failWith(options.bundle + " has no layers (compile a model with "
-                                     "qmlir-compile --model-spec)");
   for (int64_t m : options.ms)
     for (size_t i = 0; i < layerCount; ++i) {
       qmlir_layer_info info;

@@ -15,6 +15,7 @@
 
 #include "Cublas.h"
 #include "DeviceMemory.h"
+#include "GpuSession.h"
 #include "LayerData.h"
 
 #include "qmlir/Core/Problem.h"
@@ -100,41 +101,22 @@ int main(int argc, char **argv) {
   if (!parseOptions(argc, argv, options, error))
     return failWith(error);
 
-  qmlir_bundle *rawBundle = nullptr;
-  if (qmlir_bundle_open(options.bundle.c_str(), &rawBundle) != QMLIR_SUCCESS)
-    return failWith(std::string("cannot open the bundle: ") + qmlir_last_error());
-  std::unique_ptr<qmlir_bundle, void (*)(qmlir_bundle *)> bundle(
-      rawBundle, qmlir_bundle_close);
-  const size_t layerCount = qmlir_bundle_layer_count(bundle.get());
-  if (layerCount == 0)
-    return failWith(options.bundle + " has no layers (compile a model with "
-                                     "qmlir-compile --model-spec/--checkpoint)");
-
-  CudaDriver *driver = CudaDriver::get(&error);
-  if (!driver) {
-    std::printf("SKIPPED: no GPU to run on (%s)\n", error.c_str());
-    return kSkipped;
-  }
-  int devices = 0;
-  if (driver->cuInit(0) != CUDA_SUCCESS ||
-      driver->cuDeviceGetCount(&devices) != CUDA_SUCCESS || devices == 0) {
-    std::printf("SKIPPED: no GPU to run on (no CUDA device)\n");
-    return kSkipped;
-  }
-  CUdevice device = 0;
-  CUcontext context = nullptr;
-  char deviceName[256] = "unknown";
-  if (!driver->check("cuDeviceGet", driver->cuDeviceGet(&device, 0), &error) ||
-      !driver->check("cuDevicePrimaryCtxRetain",
-                     driver->cuDevicePrimaryCtxRetain(&context, device), &error) ||
-      !driver->check("cuCtxSetCurrent", driver->cuCtxSetCurrent(context), &error))
+  BundlePtr bundle = openModelBundle(options.bundle, error);
+  if (!bundle)
     return failWith(error);
-  driver->cuDeviceGetName(deviceName, sizeof(deviceName), device);
+  const size_t layerCount = qmlir_bundle_layer_count(bundle.get());
+
+  std::optional<GpuSession> gpu = GpuSession::open(error);
+  if (!gpu) {
+    if (error.starts_with("SKIPPED"))
+      return std::printf("%s\n", error.c_str()), kSkipped;
+    return failWith(error);
+  }
+  CudaDriver *driver = &gpu->driver;
+  CUstream stream = gpu->stream;
+  const char *deviceName = gpu->deviceName.c_str();
   if (qmlir_bundle_load(bundle.get()) != QMLIR_SUCCESS)
     return failWith(std::string("cannot load the bundle: ") + qmlir_last_error());
-  CUstream stream = nullptr;
-  if (!driver->check("cuStreamCreate", driver->cuStreamCreate(&stream, 0), &error))
-    return failWith(error);
 
   DeviceMemory memory(*driver);
   std::vector<qmlir_layer_info> infos(layerCount);
