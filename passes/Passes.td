@@ -93,7 +93,9 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     N a multiple of 16, K of 64, groups of a multiple of 16 or per channel,
     no act-order, no float zeros; `qmlir::core::layoutSupport`) a list of
     `#qmlir.schedule`, one per M bucket, by a fixed rule: M in [1, 8],
-    [9, 16], [17, 32] and [33, 65535] get 1, 2, 4 and 8 tiles of 8 rows;
+    [9, 16], [17, 32] and [33, 65535] get 1, 2, 4 and 4 tiles of 8 rows
+    (4 chunks of 64 columns in flight per warp; 1 from M = 33 on, where
+    more registers spill);
     a block has 8 warps (fewer when K has fewer 64-column chunks; for M <= 8,
     16 when N <= 8192 and K has 16 chunks or more, and 8 chunks in flight per
     warp instead of 4 when N >= 16384) and one

@@ -58,7 +58,8 @@ struct QmlirSelectSchedulePass
       const bool twoTiles = n % 32 == 0;
       const int64_t projections = int64_t(schemes.size());
       SmallVector<Attribute> buckets;
-      auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM) {
+      auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM,
+                        int64_t unroll) {
         // Small M is bound by the weights' bandwidth: one 16-column tile
         // per block gives the most blocks (and loads in flight). Larger M
         // shares each activation load between two tiles, within 64 f32
@@ -67,7 +68,6 @@ struct QmlirSelectSchedulePass
                                 projections * 2 * tileM * 4 <= 64
                             ? 2
                             : 1;
-        int64_t unroll = tileM >= 8 ? 2 : 4;
         // M <= 8 reads the weights once: spread K over more warps when N
         // gives few blocks, and keep more loads in flight per warp when N
         // gives many (measured on an H200 over the LLaMA shapes).
@@ -79,10 +79,13 @@ struct QmlirSelectSchedulePass
         buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,
                                             tileN, tileM, unroll));
       };
-      bucket(1, 8, 1);
-      bucket(9, 16, 2);
-      bucket(17, 32, 4);
-      bucket(33, kMaxM, 8);
+      bucket(1, 8, 1, 4);
+      bucket(9, 16, 2, 4);
+      bucket(17, 32, 4, 4);
+      // From M = 33 on, 8-row tiles x 4 and no unrolling: larger tiles or
+      // more chunks in flight spill registers (255 and local memory at 8 x 2
+      // tiles, unroll 2; about 1.25x slower on an H200).
+      bucket(33, kMaxM, 4, 1);
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
     });
   }

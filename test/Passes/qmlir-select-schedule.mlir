@@ -2,7 +2,7 @@
 // RUN: qmlir-opt %s --qmlir-select-schedule=tensor-cores=false | FileCheck %s --check-prefix=OFF
 // RUN: qmlir-opt %s --qmlir-select-schedule=chip=sm_75 | FileCheck %s --check-prefix=OFF
 
-// The fixed rule: four M buckets with 1, 2, 4 and 8 tiles of 8 rows; warps =
+// The fixed rule: four M buckets with 1, 2, 4 and 4 tiles of 8 rows; warps =
 // min(8, K / 64); two 16-column tiles per block from tile_m = 4 when N is a
 // multiple of 32 and the accumulators stay within 64 a thread.
 
@@ -11,7 +11,7 @@
 !w4 = !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 32, scale = bf16, zero = int>>
 // CHECK-LABEL: func.func @w4_n96
 // CHECK: qmlir.matmul
-// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 6, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 6, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 6, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 6, tile_n = 2, tile_m = 8, unroll = 2>]
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 6, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 6, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 6, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 6, tile_n = 2, tile_m = 4, unroll = 1>]
 func.func @w4_n96(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
   %y = qmlir.matmul %x, %w : tensor<?x384xbf16>, !w4 -> tensor<?x96xbf16>
   return %y : tensor<?x96xbf16>
@@ -22,7 +22,7 @@ func.func @w4_n96(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
 !w8 = !qmlir.qtensor<48x1024, #qmlir.scheme<i8, group = channel, scale = f32>>
 // CHECK-LABEL: func.func @w8_n48
 // CHECK: qmlir.matmul
-// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, {{.*}}#qmlir.schedule<m = [33, 65535], warps = 8, tile_n = 1, tile_m = 8, unroll = 2>]
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, {{.*}}#qmlir.schedule<m = [33, 65535], warps = 8, tile_n = 1, tile_m = 4, unroll = 1>]
 func.func @w8_n48(%x: tensor<?x1024xf16>, %w: !w8) -> tensor<?x48xf16> {
   %y = qmlir.matmul %x, %w : tensor<?x1024xf16>, !w8 -> tensor<?x48xf16>
   return %y : tensor<?x48xf16>
@@ -38,11 +38,11 @@ func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
   return %y : tensor<?x16384xf16>
 }
 
-// A swiglu holds twice the accumulators: two tiles only up to tile_m = 4.
+// A swiglu holds twice the accumulators: two tiles while that stays within 64.
 !g = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
 // CHECK-LABEL: func.func @swiglu
 // CHECK: qmlir.swiglu
-// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 2>]
+// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>]
 func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
   %y = qmlir.swiglu %x, %g, %u : tensor<?x256xf16>, !g, !g -> tensor<?x64xf16>
   return %y : tensor<?x64xf16>
