@@ -27,33 +27,27 @@ namespace {
 /// gridDim.y holds M, so M is at most CUDA's limit on it.
 constexpr int64_t kMaxGridY = 65535;
 
-/// What one kernel computes: the projections' weights (one for matmul, gate
-/// then up for swiglu) and the epilogue operands that are present.
-struct KernelSpec {
-  Operation *op;
-  SmallVector<PackOp> weights;
-  Value bias, residual;
-};
-
 /// Emits the body of a kernel (see the pass description). The arguments are
 /// x, each weight's parts, the bias, the residual (those present) and out.
 void buildKernelBody(OpBuilder &b, Location loc, gpu::GPUFuncOp kernel,
-                     const KernelSpec &spec, int64_t blockSize) {
+                     const codegen::ProjectionKernel &projection,
+                     int64_t blockSize) {
   Block &entry = kernel.getBody().front();
   b.setInsertionPointToStart(&entry);
   ArrayRef<BlockArgument> args = entry.getArguments();
   Value input = args.front();
   size_t next = 1;
   SmallVector<codegen::QuantizedMemrefs> weights;
-  for (PackOp pack : spec.weights) {
+  for (Value packed : projection.packs) {
+    auto pack = packed.getDefiningOp<PackOp>();
     codegen::QuantizedMemrefs w;
     w.type = pack.getResult().getType();
     for (size_t i = 0, e = pack.getParts().size(); i < e; ++i)
       w.parts.push_back(args[next++]);
     weights.push_back(w);
   }
-  Value bias = spec.bias ? Value(args[next++]) : Value();
-  Value residual = spec.residual ? Value(args[next++]) : Value();
+  Value bias = projection.hasBias ? Value(args[next++]) : Value();
+  Value residual = projection.hasResidual ? Value(args[next++]) : Value();
   Value output = args.back();
   Type elementType = cast<MemRefType>(input.getType()).getElementType();
   QTensorType shape = weights[0].type;
@@ -140,17 +134,7 @@ struct QmlirLowerToGpuKernelsPass
           b, kernels, projection, projection.baseName,
           codegen::LaunchRule{blockSize, blockSize, 1, 1, kMaxGridY},
           core::Layout::Canonical);
-      KernelSpec spec;
-      spec.op = projection.op;
-      for (Value pack : projection.packs)
-        spec.weights.push_back(pack.getDefiningOp<PackOp>());
-      if (auto matmul = dyn_cast<MatmulOp>(projection.op)) {
-        spec.bias = matmul.getBias();
-        spec.residual = matmul.getResidual();
-      } else {
-        spec.residual = cast<SwigluOp>(projection.op).getResidual();
-      }
-      buildKernelBody(b, projection.op->getLoc(), kernel, spec, blockSize);
+      buildKernelBody(b, projection.op->getLoc(), kernel, projection, blockSize);
     }
 
     // The runtime launches the kernels itself: host functions are dropped.

@@ -315,6 +315,26 @@ TEST_F(LayerTest, ArrangeWeightFollowsTheLayersLayout) {
                                         stored.data(), bytes),
             QMLIR_ERROR_INVALID_ARGUMENT);
   expectMessage({"in is null"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", "codes",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), nullptr, bytes),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"out is null"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, nullptr, "codes",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"layer is null"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(bundle, "proj", nullptr,
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"weight is null"});
+  EXPECT_EQ(qmlir_bundle_arrange_weight(nullptr, "proj", "codes",
+                                        QMLIR_CANONICAL_TO_STORED,
+                                        canonical.data(), stored.data(), bytes),
+            QMLIR_ERROR_INVALID_ARGUMENT);
+  expectMessage({"bundle is null"});
 }
 
 TEST_F(LayerTest, RunChecksTheCallBeforeTheGpu) {
