@@ -149,11 +149,20 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
     bf16's mantissa). The mma's products of those integers and the
     activations are exact; each group's f32 partial sums are then
     multiplied by its scale (per-channel scales once, in the epilogue), so
-    no weight is ever rounded to 16 bits. The warps of a block take
-    64-column chunks of K in turn, `unroll` at a time with all loads issued
-    first, and add their partial sums in shared memory; the block's threads
-    then apply the epilogue (bias, residual, silu(g) * u) in f32 and round
-    once.
+    no weight is ever rounded to 16 bits.
+
+    A schedule without stages gives a split-K kernel: the warps of a block
+    take 64-column chunks of K in turn, `unroll` at a time with every load
+    issued straight into registers first, and add their partial sums in
+    shared memory; the block's threads then apply the epilogue (bias,
+    residual, silu(g) * u) in f32 and round once. A schedule with stages
+    gives a tiled kernel: the warps tile the block's output, and the
+    block's activations (rows of 64 values, 16-byte pieces swizzled by the
+    row) and codes pass through `stages` buffers of dynamic shared memory
+    that `cp.async` fills `stages - 1` chunks ahead; each lane applies the
+    epilogue to its own accumulators. A schedule whose columns do not divide
+    N, or whose buffers exceed the chip's shared memory per block, is an
+    error.
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
@@ -167,6 +176,7 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
     "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::NVVM::NVVMDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"

@@ -11,6 +11,7 @@
 #include "qmlir/Passes/Passes.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace qmlir {
 #define GEN_PASS_DEF_QMLIRSELECTSCHEDULE
@@ -77,15 +78,39 @@ struct QmlirSelectSchedulePass
         if (tileM == 1 && n >= 16384)
           unroll = 8;
         buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,
-                                            tileN, tileM, unroll));
+                                            tileN, tileM, unroll,
+                                            /*warpsM=*/1, /*stages=*/0));
       };
+      if (const char *env = getenv("QMLIR_SCHEDULES")) {
+        // EXPERIMENT ONLY: "mmin,mmax,warps,tn,tm,unroll,wm,stages;..."
+        for (StringRef item : llvm::split(StringRef(env), ';')) {
+          SmallVector<StringRef> f;
+          item.split(f, ',');
+          int64_t v[8];
+          for (int i = 0; i < 8; ++i)
+            f[i].getAsInteger(10, v[i]);
+          buckets.push_back(ScheduleAttr::get(context, v[0], v[1], v[2], v[3],
+                                              v[4], v[5], v[6], v[7]));
+        }
+        op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
+        return;
+      }
       bucket(1, 8, 1, 4);
       bucket(9, 16, 2, 4);
       bucket(17, 32, 4, 4);
       // From M = 33 on, 8-row tiles x 4 and no unrolling: larger tiles or
       // more chunks in flight spill registers (255 and local memory at 8 x 2
       // tiles, unroll 2; about 1.25x slower on an H200).
-      bucket(33, kMaxM, 4, 1);
+      int64_t stagedTileN = projections == 1 ? 4 : 2;
+      while (stagedTileN > 1 && n % (32 * stagedTileN) != 0)
+        stagedTileN /= 2;
+      if (n % (32 * stagedTileN) != 0) {
+        bucket(33, kMaxM, 4, 1);
+      } else {
+        bucket(33, 128, 4, 1);
+        buckets.push_back(ScheduleAttr::get(context, 129, kMaxM, 8,
+                                            stagedTileN, 4, 1, 4, 4));
+      }
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
     });
   }

@@ -283,7 +283,8 @@ std::optional<unsigned> QTensorType::getPartIndex(StringRef name) const {
 LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t mMin, int64_t mMax, int64_t warps, int64_t tileN,
-                     int64_t tileM, int64_t unroll) {
+                     int64_t tileM, int64_t unroll, int64_t warpsM,
+                     int64_t stages) {
   if (mMin < 1 || mMax < mMin)
     return emitError() << "schedule M range [" << mMin << ", " << mMax
                        << "] must satisfy 1 <= m_min <= m_max";
@@ -296,5 +297,18 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "schedule tile_m = " << tileM << " must be in 1..8";
   if (unroll < 1 || unroll > 8)
     return emitError() << "schedule unroll = " << unroll << " must be in 1..8";
+  if (stages != 0 && (stages < 2 || stages > 8))
+    return emitError() << "schedule stages = " << stages
+                       << " must be 0 (no shared-memory stages) or in 2..8";
+  if (warpsM < 1 || warps % warpsM != 0)
+    return emitError() << "schedule warps_m = " << warpsM
+                       << " must divide warps = " << warps;
+  if (stages == 0 && warpsM != 1)
+    return emitError() << "schedule warps_m = " << warpsM
+                       << " needs stages: without them the warps split K";
+  if (stages != 0 && unroll != 1)
+    return emitError() << "schedule unroll = " << unroll
+                       << " must be 1 with stages (the stages keep chunks in "
+                          "flight)";
   return success();
 }

@@ -156,27 +156,52 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
   let description = [{
     One M bucket of a `qmlir.matmul` or `qmlir.swiglu` lowered by
     `qmlir-lower-dequant`: the kernel serves calls with `m_min <= M <= m_max`.
-    A thread block has `warps` warps and computes `tile_n` x 16 output
-    columns for `tile_m` x 8 rows; its warps split K between them (in chunks
-    of 64 columns, `unroll` chunks in flight per warp) and add their partial
-    sums in shared memory. The grid is `(N / (16 tile_n), ceil(M / (8
-    tile_m)), 1)`.
+    Every warp computes `tile_n` x 16 output columns for `tile_m` x 8 rows.
+
+    Without `stages` (or `stages = 0`) a block is one warp tile whose
+    `warps` warps split K (in chunks of 64 columns, `unroll` chunks loaded
+    straight into registers per warp) and add their partial sums in shared
+    memory; `warps_m` must be 1. This suits small M, where every weight is
+    read once and the loads in flight decide the speed.
+
+    With `stages = S` (2..8) the warps tile the output instead: `warps_m`
+    warps along M times `warps / warps_m` along N, so a block computes
+    `16 tile_n warps / warps_m` columns for `8 tile_m warps_m` rows, and the
+    block's activations and codes pass through S buffers of dynamic shared
+    memory filled by `cp.async` S - 1 chunks ahead of the mma. This suits
+    large M, where each loaded activation must serve many columns.
+
+    The grid is `(N / columns, ceil(M / rows), 1)`.
 
     ```mlir
     #qmlir.schedule<m = [1, 8], warps = 8, tile_n = 2, tile_m = 1, unroll = 4>
+    #qmlir.schedule<m = [129, 65535], warps = 8, tile_n = 2, tile_m = 4,
+                    unroll = 1, warps_m = 4, stages = 3>
     ```
   }];
   let parameters = (ins "int64_t":$mMin, "int64_t":$mMax, "int64_t":$warps,
-                        "int64_t":$tileN, "int64_t":$tileM, "int64_t":$unroll);
+                        "int64_t":$tileN, "int64_t":$tileM, "int64_t":$unroll,
+                        DefaultValuedParameter<"int64_t", "1">:$warpsM,
+                        DefaultValuedParameter<"int64_t", "0">:$stages);
   let assemblyFormat = [{
     `<` `m` `=` `[` $mMin `,` $mMax `]` `,` `warps` `=` $warps `,`
-    `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll `>`
+    `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll
+    (`,` `warps_m` `=` $warpsM^)? (`,` `stages` `=` $stages^)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     int64_t getThreads() const { return 32 * getWarps(); }
-    int64_t getRowsPerBlock() const { return 8 * getTileM(); }
-    int64_t getColumnsPerBlock() const { return 16 * getTileN(); }
+    /// Whether the warps tile the output through shared-memory stages
+    /// (rather than split K).
+    bool isStaged() const { return getStages() > 0; }
+    /// Warps along N: all of them when staged; none split N otherwise.
+    int64_t getWarpsN() const {
+      return isStaged() ? getWarps() / getWarpsM() : 1;
+    }
+    int64_t getRowsPerBlock() const { return 8 * getTileM() * getWarpsM(); }
+    int64_t getColumnsPerBlock() const {
+      return 16 * getTileN() * getWarpsN();
+    }
   }];
 }
 

@@ -48,6 +48,16 @@ bool qmlir::codegen::hasMmaSyncM16N8K16(StringRef chip) {
   return cc && cc->first >= 8;
 }
 
+int64_t qmlir::codegen::maxSharedMemoryPerBlock(StringRef chip) {
+  // The CUDA programming guide's table of compute capabilities.
+  std::optional<std::pair<int, int>> cc = computeCapability(chip);
+  if (cc && *cc == std::pair<int, int>{8, 0})
+    return 163 * 1024;
+  if (cc && cc->first == 9)
+    return 227 * 1024;
+  return 99 * 1024;
+}
+
 FailureOr<ProjectionKernel> qmlir::codegen::describeProjection(Operation *op) {
   ProjectionKernel projection;
   projection.op = op;
@@ -136,6 +146,9 @@ gpu::GPUFuncOp qmlir::codegen::createProjectionKernel(
                   b.getI64IntegerAttr(launch.columnsPerBlock));
   kernel->setAttr("qmlir.rows_per_block",
                   b.getI64IntegerAttr(launch.rowsPerBlock));
+  if (launch.sharedMemoryBytes > 0)
+    kernel->setAttr("qmlir.shared_memory_bytes",
+                    b.getI64IntegerAttr(launch.sharedMemoryBytes));
   kernel->setAttr("qmlir.m_range",
                   b.getDenseI64ArrayAttr({launch.mMin, launch.mMax}));
   kernel->setAttr("qmlir.weights_layout", b.getStringAttr(core::toString(layout)));

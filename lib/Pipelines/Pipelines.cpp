@@ -4,6 +4,7 @@
 #include "qmlir/Passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -74,6 +75,8 @@ void qmlir::buildGpuBinaryPipeline(OpPassManager &pm,
   // before the conversion to NVVM.
   device.addPass(memref::createExpandStridedMetadataPass());
   device.addPass(arith::createArithExpandOpsPass());
+  // cp.async of the staged kernels (nvgpu) before the rest.
+  device.addPass(createConvertNVGPUToNVVMPass());
   device.addPass(createConvertGpuOpsToNVVMOps());
   device.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions binary;

@@ -41,7 +41,7 @@ sanitize() { # sanitize NAME MS WHAT QMLIR-COMPILE-ARGS...
   compile sanitize "$name" "$@"
   printf '%s\t%s\t%s\n' "$name" "$ms" "$what" >>"$list"
 }
-tc=1,9,17,40
+tc=1,9,17,40,200
 sanitize tc-u4g32zp-bf16-small $tc "tensor cores, 4-bit, 96 x 384" --n=96 --k=384 --act=bf16 \
   "--scheme=#qmlir.scheme<u4, group = 32, scale = bf16, zero = int>"
 sanitize tc-i4g128-f16-large $tc "tensor cores, 4-bit, 4096 x 4096" --n=4096 --k=4096 --act=f16 \

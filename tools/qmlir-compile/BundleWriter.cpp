@@ -52,6 +52,9 @@ qmlir::compile::describeKernel(gpu::GPUFuncOp kernel) {
   record.mMin = range[0];
   record.mMax = std::min(range[1], kMaxGridY * record.rowsPerBlock);
   record.layout = *parsedLayout;
+  if (auto shared =
+          kernel->getAttrOfType<IntegerAttr>("qmlir.shared_memory_bytes"))
+    record.sharedMemoryBytes = shared.getInt();
   record.hasBias = kernel->hasAttr("qmlir.bias");
   record.hasResidual = kernel->hasAttr("qmlir.residual");
   bool swiglu = record.op == "swiglu";
@@ -141,7 +144,7 @@ llvm::json::Object qmlir::compile::kernelEntry(const KernelRecord &kernel,
       {"launch", llvm::json::Object{
                      {"block", llvm::json::Array{kernel.blockSize, 1, 1}},
                      {"grid", llvm::json::Array{gridX, std::move(gridY), 1}},
-                     {"shared_memory_bytes", 0},
+                     {"shared_memory_bytes", kernel.sharedMemoryBytes},
                      {"m_min", kernel.mMin},
                      {"m_max", kernel.mMax}}},
       {"arguments", std::move(arguments)}};

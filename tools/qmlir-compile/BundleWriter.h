@@ -54,6 +54,8 @@ struct KernelRecord {
   /// Launch rule: grid (ceil(n / columnsPerBlock), ceil(M / rowsPerBlock)),
   /// for mMin <= M <= mMax.
   int64_t columnsPerBlock = 0, rowsPerBlock = 1, mMin = 1, mMax = kMaxGridY;
+  /// Dynamic shared memory per block.
+  int64_t sharedMemoryBytes = 0;
   core::Layout layout = core::Layout::Canonical;
   std::string activation;
   std::vector<ArgumentRecord> arguments;

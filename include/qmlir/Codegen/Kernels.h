@@ -30,6 +30,10 @@ std::optional<std::pair<int, int>> computeCapability(llvm::StringRef chip);
 /// Whether `chip` runs mma.sync m16n8k16 with f16 and bf16 inputs (sm_80 on).
 bool hasMmaSyncM16N8K16(llvm::StringRef chip);
 
+/// The most shared memory a block of `chip` may use (opt-in dynamic shared
+/// memory included); that of sm_86 for chips this does not know.
+int64_t maxSharedMemoryPerBlock(llvm::StringRef chip);
+
 /// A qmlir.matmul or qmlir.swiglu about to become kernels.
 struct ProjectionKernel {
   mlir::Operation *op = nullptr;
@@ -54,10 +58,11 @@ mlir::gpu::GPUModuleOp getOrCreateKernelModule(mlir::ModuleOp module,
 
 /// How a kernel is launched for M rows: `threads` per block; grid
 /// (ceil(N / columnsPerBlock), ceil(M / rowsPerBlock), 1); valid for
-/// mMin <= M <= mMax.
+/// mMin <= M <= mMax; sharedMemoryBytes of dynamic shared memory per block.
 struct LaunchRule {
   int64_t threads = 0, columnsPerBlock = 0, rowsPerBlock = 1;
   int64_t mMin = 1, mMax = 1;
+  int64_t sharedMemoryBytes = 0;
 };
 
 /// An empty kernel `name` in `kernels` taking the projection's arguments (x,

@@ -1,0 +1,46 @@
+//===- MmaKernel.h - Dequantize-then-mma kernel bodies ----------*- C++ -*-===//
+//
+// The bodies of the tensor-core kernels that qmlir-lower-dequant creates,
+// one per #qmlir.schedule, for weights in the mma_tile layout
+// (include/qmlir/Core/Layout.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_CODEGEN_MMAKERNEL_H
+#define QMLIR_CODEGEN_MMAKERNEL_H
+
+#include "qmlir/Core/Format.h"
+#include "qmlir/Dialect/Qmlir.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace qmlir::codegen {
+
+/// The kernel arguments a body reads.
+struct MmaKernelOperands {
+  mlir::Value x;
+  struct Weight {
+    core::Scheme scheme;
+    mlir::Value codes, scales, zeros; // zeros only for integer zero points
+  };
+  llvm::SmallVector<Weight, 2> weights; // two for swiglu (gate, up)
+  mlir::Value bias, residual, out;      // bias and residual may be null
+};
+
+/// Dynamic shared memory a kernel of `schedule` needs for weights of
+/// `schemes` (0 unless the schedule has stages).
+int64_t mmaKernelSharedMemoryBytes(ScheduleAttr schedule,
+                                   llvm::ArrayRef<core::Scheme> schemes);
+
+/// Fills the empty `kernel` (see createProjectionKernel) with the body that
+/// `schedule` describes, for activations of `elementType` and an N x K
+/// weight. With two weights it computes silu(x G^T) * (x U^T).
+void emitMmaKernel(mlir::OpBuilder &b, mlir::Location loc,
+                   mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
+                   mlir::Type elementType, int64_t n, int64_t k,
+                   const MmaKernelOperands &operands);
+
+} // namespace qmlir::codegen
+
+#endif // QMLIR_CODEGEN_MMAKERNEL_H

@@ -1,0 +1,121 @@
+//===- MmaEmitter.h - What both tensor-core kernel bodies share -*- C++ -*-===//
+//
+// The weight is the mma's A operand (16 output columns by 16 K) and the
+// activations its B operand (K by 8 rows of M), so one decoded row already
+// fills a tensor-core instruction. Codes become f16x2 / bf16x2 with a shift,
+// a mask and an OR with the exponent of 1024 (f16) or 128 (bf16), minus
+// that constant plus the zero point: q - z, exactly. The mma multiplies
+// those small integers by the activations exactly and each group's scale is
+// applied to its f32 partial sums (per-channel scales once, at the end), so
+// the weights are never rounded to 16 bits: the result is as accurate as an
+// f32 dequantization.
+//
+// Two bodies use this: MmaKernel.cpp (warps split K, codes and activations
+// loaded straight into registers; small M) and MmaKernelStaged.cpp (warps
+// tile the output, both staged through shared memory by cp.async; large M).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_LIB_CODEGEN_MMAEMITTER_H
+#define QMLIR_LIB_CODEGEN_MMAEMITTER_H
+
+#include "qmlir/Codegen/MmaKernel.h"
+#include "qmlir/Core/Layout.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <array>
+
+namespace qmlir::codegen {
+
+using Geometry = core::MmaTileGeometry;
+
+/// What one warp holds for one chunk (64 columns of K).
+struct ChunkLoads {
+  // [projection][tile][vector]: bits / 4 vectors of 4 words per lane.
+  llvm::SmallVector<llvm::SmallVector<llvm::SmallVector<mlir::Value, 2>, 8>, 2>
+      codes;
+  // [projection][tile][sub-tile][row half]: the scale (f32; unused for
+  // per-channel scales) and the exact offset (magic + zero point) as a
+  // splat vector of the activation type.
+  llvm::SmallVector<
+      llvm::SmallVector<std::array<std::array<mlir::Value, 2>, 4>, 8>, 2>
+      scales, offsets;
+  // [sub-tile][m tile][register]: B fragments.
+  llvm::SmallVector<llvm::SmallVector<std::array<mlir::Value, 2>, 8>, 4> x;
+};
+
+class MmaEmitter {
+public:
+  MmaEmitter(mlir::OpBuilder &b, mlir::Location loc, ScheduleAttr schedule,
+             mlir::Type elementType, int64_t n, int64_t k,
+             const MmaKernelOperands &operands);
+
+protected:
+  mlir::Value idx(int64_t value);
+  mlir::Value i32(int64_t value);
+  mlir::Value add(mlir::Value x, mlir::Value y);
+  mlir::Value mul(mlir::Value x, mlir::Value y);
+  mlir::VectorType pairType();
+  mlir::Value splat(mlir::Value scalar);
+  /// A scalar of the scale part, converted to the activation type.
+  mlir::Value toElement(mlir::Value value);
+  mlir::Value toF32(mlir::Value value);
+  mlir::Value f32Zero();
+
+  /// Views each weight's codes as one flat array (the layout addresses
+  /// words, not rows) and reads the thread's lane and warp.
+  void prepare(mlir::gpu::GPUFuncOp kernel);
+  /// The scales and exact offsets of the warp's tiles for `chunk`.
+  void loadScales(ChunkLoads &loads, mlir::Value chunk);
+  /// Position (in K, within a chunk) of the first activation of lane t's
+  /// fragment word `word` (0..7): K is permuted inside spans
+  /// (core/Layout.h), so a lane's words are span / 4 contiguous
+  /// activations of each span; sub-tile j's registers are words 2 j and
+  /// 2 j + 1.
+  int64_t wordColumn(int64_t word) const;
+  /// Splits a vector of activations into its f16x2 / bf16x2 words.
+  void appendWords(mlir::Value values, llvm::SmallVectorImpl<mlir::Value> &words);
+  /// Register q (0..3) of sub-tile j of projection p, tile i.
+  mlir::Value fragment(const ChunkLoads &loads, size_t p, int64_t i, int64_t j,
+                       int64_t q);
+  /// Whether sub-tiles j and j - 1 of a chunk may use different scales.
+  bool groupStartsAt(const core::Scheme &scheme, int64_t j) const;
+  /// The mma of one chunk into `accs`, indexed
+  /// ((p * tileN + i) * tileM + mt) * 4 + r.
+  void compute(const ChunkLoads &loads, llvm::SmallVectorImpl<mlir::Value> &accs);
+  /// Finishes output (row, col) from each projection's f32 sum: per-channel
+  /// scale, SwiGLU, bias, residual; stores it rounded to the output type.
+  void storeOutput(llvm::ArrayRef<mlir::Value> sums, mlir::Value row,
+                   mlir::Value col);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  ScheduleAttr schedule;
+  mlir::Type elementType;
+  int64_t n, k;
+  bool isBf16;
+  MmaKernelOperands ops;
+  /// K's permutation span, shared by every weight (checked by the pass).
+  int64_t xSpan = 64;
+  mlir::Value tid, lane, warp, g, t, m;
+  /// The warp's first 16-column tile, and its first row of M.
+  mlir::Value rowTile0, mBase;
+};
+
+/// The two bodies emitMmaKernel chooses between: warps split K
+/// (MmaKernel.cpp), or warps tile the output through shared-memory stages
+/// (MmaKernelStaged.cpp).
+void emitSplitKKernel(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
+                      mlir::Type elementType, int64_t n, int64_t k,
+                      const MmaKernelOperands &operands);
+void emitStagedKernel(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
+                      mlir::Type elementType, int64_t n, int64_t k,
+                      const MmaKernelOperands &operands);
+
+} // namespace qmlir::codegen
+
+#endif // QMLIR_LIB_CODEGEN_MMAEMITTER_H

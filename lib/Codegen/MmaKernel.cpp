@@ -1,0 +1,519 @@
+//===- MmaKernel.cpp - What the mma bodies share; the split-K body --------===//
+//
+// The split-K body is for small M, where every code is read once: each lane
+// loads its codes with 16-byte loads straight into registers (staging them
+// in shared memory would only add traffic) and `unroll` chunks are in flight
+// per warp. The warps of a block split K and add their f32 partial sums in
+// shared memory, which also gives the epilogue one place to run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MmaEmitter.h"
+
+#include "qmlir/Codegen/Epilogue.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::codegen;
+
+MmaEmitter::MmaEmitter(OpBuilder &b, Location loc, ScheduleAttr schedule,
+                       Type elementType, int64_t n, int64_t k,
+                       const MmaKernelOperands &operands)
+    : b(b), loc(loc), schedule(schedule), elementType(elementType), n(n), k(k),
+      isBf16(elementType.isBF16()), ops(operands) {
+  xSpan = core::mmaPermutationSpan(ops.weights.front().scheme);
+}
+
+Value MmaEmitter::idx(int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+Value MmaEmitter::i32(int64_t value) {
+  return arith::ConstantIntOp::create(b, loc, b.getI32Type(), value);
+}
+Value MmaEmitter::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+Value MmaEmitter::mul(Value x, Value y) {
+  return arith::MulIOp::create(b, loc, x, y);
+}
+VectorType MmaEmitter::pairType() {
+  return VectorType::get({2}, elementType);
+}
+Value MmaEmitter::splat(Value scalar) {
+  return vector::BroadcastOp::create(b, loc, pairType(), scalar);
+}
+Value MmaEmitter::f32Zero() {
+  return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(0.0f));
+}
+
+Value MmaEmitter::toElement(Value value) {
+  Type type = value.getType();
+  if (type == elementType)
+    return value;
+  if (!type.isF32())
+    value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+  return arith::TruncFOp::create(b, loc, elementType, value);
+}
+
+Value MmaEmitter::toF32(Value value) {
+  return value.getType().isF32()
+             ? value
+             : arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+}
+
+void MmaEmitter::prepare(gpu::GPUFuncOp kernel) {
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  for (MmaKernelOperands::Weight &w : ops.weights)
+    w.codes = memref::CollapseShapeOp::create(
+        b, loc, w.codes, SmallVector<ReassociationIndices>{{0, 1}});
+  tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  warp = arith::DivUIOp::create(b, loc, tid, idx(32));
+  lane = arith::RemUIOp::create(b, loc, tid, idx(32));
+  g = arith::DivUIOp::create(b, loc, lane, idx(4));
+  t = arith::RemUIOp::create(b, loc, lane, idx(4));
+  m = memref::DimOp::create(b, loc, ops.x, 0);
+}
+
+void MmaEmitter::loadScales(ChunkLoads &loads, Value chunk) {
+  for (const MmaKernelOperands::Weight &w : ops.weights) {
+    const unsigned bits = w.scheme.bits;
+    auto &scales = loads.scales.emplace_back();
+    auto &offsets = loads.offsets.emplace_back();
+    const int64_t groupSize = w.scheme.groupSizeFor(k);
+    // Sub-tiles of one permutation span share a scale group (core/Layout.h).
+    const int64_t span = core::mmaPermutationSpan(w.scheme);
+    const int64_t subTilesPerSpan = span / Geometry::kSubTileCols;
+    for (int64_t i = 0; i < schedule.getTileN(); ++i) {
+      Value tile = add(rowTile0, idx(i));
+      auto &tileScales = scales.emplace_back();
+      auto &tileOffsets = offsets.emplace_back();
+      Value row = add(mul(tile, idx(Geometry::kTileRows)), g);
+      for (int64_t j = 0; j < 4; ++j) {
+        if (j % subTilesPerSpan != 0) {
+          tileScales[j] = tileScales[j - 1];
+          tileOffsets[j] = tileOffsets[j - 1];
+          continue;
+        }
+        Value column = add(mul(chunk, idx(Geometry::kTileCols)),
+                           idx((j / subTilesPerSpan) * span));
+        Value group = w.scheme.isPerTensor()
+                          ? idx(0)
+                          : arith::DivUIOp::create(b, loc, column,
+                                                   idx(groupSize));
+        for (int64_t half = 0; half < 2; ++half) {
+          Value r = w.scheme.isPerTensor() ? idx(0) : add(row, idx(8 * half));
+          if (!w.scheme.isPerChannel() && !w.scheme.isPerTensor())
+            tileScales[j][half] = toF32(
+                memref::LoadOp::create(b, loc, w.scales, ValueRange{r, group}));
+          // Codes come out as magic + (q XOR sign bit); the offset subtracts
+          // magic + (z XOR sign bit), or magic + 2^(B-1) for signed codes
+          // without zeros, so that the difference is q - z exactly.
+          const int64_t sign = w.scheme.isSigned() ? (1 << (bits - 1)) : 0;
+          Value zero = i32(sign);
+          if (w.scheme.zero == core::ZeroKind::Int) {
+            Value bit = arith::MulIOp::create(
+                b, loc,
+                arith::IndexCastOp::create(b, loc, b.getI32Type(), group),
+                i32(bits));
+            Value word = memref::LoadOp::create(
+                b, loc, w.zeros,
+                ValueRange{r, arith::IndexCastOp::create(
+                                  b, loc, b.getIndexType(),
+                                  arith::ShRUIOp::create(b, loc, bit, i32(5)))});
+            zero = arith::AndIOp::create(
+                b, loc,
+                arith::ShRUIOp::create(
+                    b, loc, word, arith::AndIOp::create(b, loc, bit, i32(31))),
+                i32((1 << bits) - 1));
+            zero = arith::XOrIOp::create(b, loc, zero, i32(sign));
+          }
+          const int64_t magic =
+              isBf16 && bits == 8 ? 0 : (isBf16 ? 128 : 1024);
+          Value offset = arith::UIToFPOp::create(
+              b, loc, b.getF32Type(),
+              arith::AddIOp::create(b, loc, zero, i32(magic)));
+          tileOffsets[j][half] = isBf16 && bits == 8
+                                     ? offset // subtracted in f32
+                                     : splat(toElement(offset));
+        }
+      }
+    }
+  }
+}
+
+int64_t MmaEmitter::wordColumn(int64_t word) const {
+  const int64_t wordsPerSpan = xSpan / 8;
+  return (word / wordsPerSpan) * xSpan + 2 * (word % wordsPerSpan);
+}
+
+void MmaEmitter::appendWords(Value values, SmallVectorImpl<Value> &words) {
+  auto type = cast<VectorType>(values.getType());
+  const int64_t count = type.getNumElements() / 2;
+  Value asWords = vector::BitCastOp::create(
+      b, loc, VectorType::get({count}, b.getI32Type()), values);
+  for (int64_t w = 0; w < count; ++w)
+    words.push_back(LLVM::BitcastOp::create(
+        b, loc, pairType(), vector::ExtractOp::create(b, loc, asWords, w)));
+}
+
+Value MmaEmitter::fragment(const ChunkLoads &loads, size_t p, int64_t i,
+                           int64_t j, int64_t q) {
+  const core::Scheme &scheme = ops.weights[p].scheme;
+  const unsigned bits = scheme.bits;
+  // The word and shift that hold register q (core::mmaSlotElement).
+  int64_t wordIndex = bits == 4 ? j : 2 * j + q / 2;
+  int64_t shift = bits == 4 ? 4 * q : 8 * (q % 2);
+  Value word = vector::ExtractOp::create(
+      b, loc, loads.codes[p][i][wordIndex / 4], wordIndex % 4);
+  const uint32_t mask = bits == 4 ? 0x000F000Fu : 0x00FF00FFu;
+  Value pair = arith::AndIOp::create(
+      b, loc, shift ? arith::ShRUIOp::create(b, loc, word, i32(shift)) : word,
+      i32(int32_t(mask)));
+  if (scheme.isSigned()) {
+    uint32_t sign = 1u << (bits - 1);
+    pair = arith::XOrIOp::create(b, loc, pair, i32(int32_t(sign | sign << 16)));
+  }
+  const int64_t half = q % 2;
+  Value offset = loads.offsets[p][i][j][half];
+  if (isBf16 && bits == 8) {
+    // 8-bit codes do not fit bf16's 7 mantissa bits: convert in f32, where
+    // q - z is exact, and round the (exact, |q - z| < 256) difference once.
+    Value lo = arith::AndIOp::create(b, loc, pair, i32(0xFFFF));
+    Value hi = arith::ShRUIOp::create(b, loc, pair, i32(16));
+    auto exact = [&](Value code) {
+      Value f = arith::UIToFPOp::create(b, loc, b.getF32Type(), code);
+      return arith::TruncFOp::create(b, loc, elementType,
+                                     arith::SubFOp::create(b, loc, f, offset));
+    };
+    return vector::FromElementsOp::create(b, loc, pairType(),
+                                          ValueRange{exact(lo), exact(hi)});
+  }
+  const uint32_t exponent = isBf16 ? 0x43004300u : 0x64006400u;
+  pair = arith::OrIOp::create(b, loc, pair, i32(int32_t(exponent)));
+  Value values = LLVM::BitcastOp::create(b, loc, pairType(), pair);
+  return arith::SubFOp::create(b, loc, values, offset);
+}
+
+bool MmaEmitter::groupStartsAt(const core::Scheme &scheme, int64_t j) const {
+  if (scheme.isPerChannel() || scheme.isPerTensor())
+    return j == 0;
+  return j % (core::mmaPermutationSpan(scheme) / Geometry::kSubTileCols) == 0;
+}
+
+void MmaEmitter::compute(const ChunkLoads &loads, SmallVectorImpl<Value> &accs) {
+  auto f32 = b.getF32Type();
+  Type resultType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), SmallVector<Type>(4, f32));
+  auto asOperand = [&](Value pair) -> Value {
+    return isBf16 ? Value(LLVM::BitcastOp::create(b, loc, b.getI32Type(), pair))
+                  : pair;
+  };
+  std::optional<std::array<NVVM::MMATypes, 2>> ptxTypes;
+  if (isBf16)
+    ptxTypes = {NVVM::MMATypes::bf16, NVVM::MMATypes::bf16};
+  const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
+  Value zeroF = f32Zero();
+  for (size_t p = 0; p < ops.weights.size(); ++p) {
+    const core::Scheme &scheme = ops.weights[p].scheme;
+    // Per-channel scales are applied in the epilogue: the mma accumulates
+    // straight into the sums. Otherwise each run of sub-tiles sharing a
+    // group accumulates into a fresh partial sum that is scaled into them.
+    const bool scaleAtEnd = scheme.isPerChannel() || scheme.isPerTensor();
+    for (int64_t i = 0; i < tileN; ++i) {
+      SmallVector<Value> partial;
+      int64_t groupStart = 0;
+      auto flush = [&]() {
+        if (scaleAtEnd || partial.empty())
+          return;
+        for (int64_t mt = 0; mt < tileM; ++mt)
+          for (int64_t r = 0; r < 4; ++r) {
+            size_t index = ((p * tileN + i) * tileM + mt) * 4 + r;
+            // c0, c1 belong to output column g, c2, c3 to g + 8.
+            Value scale = loads.scales[p][i][groupStart][r / 2];
+            // llvm.intr.fma, not math.fma: the latter becomes a libdevice
+            // call that needs the toolkit's bitcode to be inlined.
+            accs[index] = LLVM::FMAOp::create(b, loc, partial[mt * 4 + r],
+                                              scale, accs[index]);
+          }
+        partial.clear();
+      };
+      for (int64_t j = 0; j < 4; ++j) {
+        if (groupStartsAt(scheme, j)) {
+          flush();
+          groupStart = j;
+        }
+        if (!scaleAtEnd && partial.empty())
+          partial.assign(tileM * 4, zeroF);
+        SmallVector<Value, 4> a;
+        for (int64_t q = 0; q < 4; ++q)
+          a.push_back(asOperand(fragment(loads, p, i, j, q)));
+        for (int64_t mt = 0; mt < tileM; ++mt) {
+          size_t base = ((p * tileN + i) * tileM + mt) * 4;
+          SmallVector<Value, 2> bRegs = {asOperand(loads.x[j][mt][0]),
+                                         asOperand(loads.x[j][mt][1])};
+          SmallVector<Value, 4> c;
+          for (int64_t r = 0; r < 4; ++r)
+            c.push_back(scaleAtEnd ? accs[base + r] : partial[mt * 4 + r]);
+          auto mma = NVVM::MmaOp::create(
+              b, loc, resultType, a, bRegs, c, ArrayRef<int64_t>{16, 8, 16},
+              std::nullopt, std::nullopt, ptxTypes,
+              std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                             NVVM::MMALayout::col});
+          for (int64_t r = 0; r < 4; ++r) {
+            Value sum = LLVM::ExtractValueOp::create(b, loc, mma, r);
+            (scaleAtEnd ? accs[base + r] : partial[mt * 4 + r]) = sum;
+          }
+        }
+      }
+      flush();
+    }
+  }
+}
+
+void MmaEmitter::storeOutput(ArrayRef<Value> rawSums, Value row, Value col) {
+  SmallVector<Value, 2> sums;
+  for (auto [p, raw] : llvm::enumerate(rawSums)) {
+    Value sum = raw;
+    const core::Scheme &scheme = ops.weights[p].scheme;
+    if (scheme.isPerChannel() || scheme.isPerTensor()) {
+      Value zeroIndex = idx(0);
+      Value scale = toF32(memref::LoadOp::create(
+          b, loc, ops.weights[p].scales,
+          ValueRange{scheme.isPerTensor() ? zeroIndex : col, zeroIndex}));
+      sum = arith::MulFOp::create(b, loc, sum, scale);
+    }
+    sums.push_back(sum);
+  }
+  Value result =
+      sums.size() == 2 ? emitSwiglu(b, loc, sums[0], sums[1]) : sums[0];
+  Value zero = idx(0);
+  result = emitAddAll(
+      b, loc, result,
+      {ops.bias ? memref::LoadOp::create(b, loc, ops.bias, ValueRange{zero, col})
+                      .getResult()
+                : Value(),
+       ops.residual
+           ? memref::LoadOp::create(b, loc, ops.residual, ValueRange{row, col})
+                 .getResult()
+           : Value()});
+  memref::StoreOp::create(b, loc,
+                          arith::TruncFOp::create(b, loc, elementType, result),
+                          ops.out, ValueRange{row, col});
+}
+
+//===----------------------------------------------------------------------===//
+// Warps split K.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+class SplitKEmitter : public MmaEmitter {
+public:
+  using MmaEmitter::MmaEmitter;
+  void emit(gpu::GPUFuncOp kernel);
+
+private:
+  ChunkLoads load(Value chunk);
+  /// Loops over the warp's chunks [first, end) with the given step, `unroll`
+  /// chunks per iteration.
+  SmallVector<Value> loopOverChunks(Value first, Value end, int64_t unroll,
+                                    ValueRange accs);
+  SmallVector<Value> xRows;  // clamped row index per m tile
+  SmallVector<Value> xValid; // whether that row exists
+};
+
+} // namespace
+
+ChunkLoads SplitKEmitter::load(Value chunk) {
+  ChunkLoads loads;
+  const int64_t chunks = k / Geometry::kTileCols;
+  for (const MmaKernelOperands::Weight &w : ops.weights) {
+    const unsigned bits = w.scheme.bits;
+    auto &codes = loads.codes.emplace_back();
+    for (int64_t i = 0; i < schedule.getTileN(); ++i) {
+      Value tile = add(rowTile0, idx(i));
+      Value base = mul(add(mul(add(mul(tile, idx(chunks)), chunk),
+                               idx(Geometry::kLanes)),
+                           lane),
+                       idx(bits));
+      auto &vectors = codes.emplace_back();
+      for (unsigned v = 0; v < bits / 4; ++v)
+        vectors.push_back(vector::LoadOp::create(
+            b, loc, VectorType::get({4}, b.getI32Type()), w.codes,
+            ValueRange{add(base, idx(4 * v))}, /*nontemporal=*/false,
+            llvm::MaybeAlign(16)));
+    }
+  }
+  loadScales(loads, chunk);
+  // Lane t's words are contiguous within each span: load them directly.
+  loads.x.resize(4);
+  const int64_t span = xSpan;
+  const int64_t perLoad = std::min<int64_t>(8, span / 4);
+  auto vectorType = VectorType::get({perLoad}, elementType);
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(vectorType, b.getZeroAttr(elementType)));
+  for (int64_t mt = 0; mt < schedule.getTileM(); ++mt) {
+    SmallVector<Value, 8> words;
+    for (int64_t first = 0; first < Geometry::kTileCols; first += span)
+      for (int64_t part = 0; part < span / 4; part += perLoad) {
+        Value column = add(add(mul(chunk, idx(Geometry::kTileCols)),
+                               mul(t, idx(span / 4))),
+                           idx(first + part));
+        Value values = vector::LoadOp::create(
+            b, loc, vectorType, ops.x, ValueRange{xRows[mt], column},
+            /*nontemporal=*/false, llvm::MaybeAlign(2 * perLoad));
+        values = arith::SelectOp::create(b, loc, xValid[mt], values, zeros);
+        appendWords(values, words);
+      }
+    for (int64_t j = 0; j < 4; ++j)
+      loads.x[j].push_back({words[2 * j], words[2 * j + 1]});
+  }
+  return loads;
+}
+
+SmallVector<Value> SplitKEmitter::loopOverChunks(Value first, Value end,
+                                                 int64_t unroll,
+                                                 ValueRange accs) {
+  const int64_t warps = schedule.getWarps();
+  auto loop = scf::ForOp::create(
+      b, loc, first, end, idx(warps * unroll), accs,
+      [&](OpBuilder &, Location, Value chunk, ValueRange iterAccs) {
+        SmallVector<Value> current(iterAccs);
+        // All loads of the iteration first, so that they are in flight
+        // together.
+        std::vector<ChunkLoads> loads;
+        for (int64_t u = 0; u < unroll; ++u)
+          loads.push_back(load(add(chunk, idx(u * warps))));
+        for (const ChunkLoads &l : loads)
+          compute(l, current);
+        scf::YieldOp::create(b, loc, current);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
+  prepare(kernel);
+  Block &entry = kernel.getBody().front();
+  const int64_t warps = schedule.getWarps(), unroll = schedule.getUnroll();
+  const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
+  const int64_t chunks = k / Geometry::kTileCols;
+  rowTile0 = mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(tileN));
+  mBase = mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+              idx(schedule.getRowsPerBlock()));
+  Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
+  for (int64_t mt = 0; mt < tileM; ++mt) {
+    Value row = add(mBase, add(idx(8 * mt), g));
+    xValid.push_back(
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, m));
+    xRows.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
+  }
+
+  Value zeroF = f32Zero();
+  SmallVector<Value> accs(ops.weights.size() * tileN * tileM * 4, zeroF);
+  // Warp w takes chunks w, w + warps, ...; `unroll` of them per iteration
+  // while a whole iteration fits, then one at a time.
+  const int64_t mainEnd = chunks - (unroll - 1) * warps;
+  Value tailStart = warp;
+  if (unroll > 1 && mainEnd > 0) {
+    Value end = idx(mainEnd);
+    accs = loopOverChunks(warp, end, unroll, accs);
+    // First chunk the unrolled loop left: warp + step * ceil((end - warp) /
+    // step), or warp if the loop did not run.
+    Value step = idx(warps * unroll);
+    Value span = arith::SubIOp::create(
+        b, loc, arith::MaxUIOp::create(b, loc, end, warp), warp);
+    Value iterations = arith::CeilDivUIOp::create(b, loc, span, step);
+    tailStart = add(warp, mul(iterations, step));
+  }
+  accs = loopOverChunks(tailStart, idx(chunks), 1, accs);
+
+  // Partial sums of all warps meet in shared memory: entry e of warp w is at
+  // w * perWarp + e, e = ((p * tileN + i) * tileM + mt) * 128 + r * 32 + lane.
+  const int64_t perWarp = int64_t(accs.size()) * 32;
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+  Value partials = kernel.addWorkgroupAttribution(
+      MemRefType::get({warps * perWarp}, b.getF32Type(), AffineMap(), workgroup),
+      loc);
+  for (size_t a = 0; a < accs.size(); ++a) {
+    int64_t e = int64_t(a / 4) * 128 + int64_t(a % 4) * 32;
+    memref::StoreOp::create(
+        b, loc, accs[a], partials,
+        ValueRange{add(add(mul(warp, idx(perWarp)), idx(e)), lane)});
+  }
+  gpu::BarrierOp::create(b, loc);
+
+  // Each thread finishes outputs tid, tid + threads, ...: sums the warps'
+  // partials, applies the epilogue and stores.
+  const int64_t outputs = tileN * tileM * 128;
+  const int64_t threads = schedule.getThreads();
+  for (int64_t first = 0; first < outputs; first += threads) {
+    Value e = add(tid, idx(first));
+    OpBuilder::InsertionGuard guard(b);
+    if (first + threads > outputs) {
+      auto inside = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, e,
+                                idx(outputs)),
+          /*withElseRegion=*/false);
+      b.setInsertionPointToStart(&inside.getThenRegion().front());
+    }
+    // e = (i * tileM + mt) * 128 + r * 32 + lane'
+    Value laneOut = arith::RemUIOp::create(b, loc, e, idx(32));
+    Value r = arith::RemUIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, e, idx(32)), idx(4));
+    Value tileIndex = arith::DivUIOp::create(b, loc, e, idx(128));
+    Value i = arith::DivUIOp::create(b, loc, tileIndex, idx(tileM));
+    Value mt = arith::RemUIOp::create(b, loc, tileIndex, idx(tileM));
+    // The C fragment: c0, c1 at (row g, columns 2t, 2t + 1), c2, c3 at row
+    // g + 8; rows are output columns here and columns rows of M.
+    Value gOut = arith::DivUIOp::create(b, loc, laneOut, idx(4));
+    Value tOut = arith::RemUIOp::create(b, loc, laneOut, idx(4));
+    Value col = add(add(mul(add(rowTile0, i), idx(16)), gOut),
+                    mul(arith::DivUIOp::create(b, loc, r, idx(2)), idx(8)));
+    Value row =
+        add(add(mBase, mul(mt, idx(8))),
+            add(mul(tOut, idx(2)), arith::RemUIOp::create(b, loc, r, idx(2))));
+    auto inRange = scf::IfOp::create(
+        b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, m),
+        /*withElseRegion=*/false);
+    b.setInsertionPointToStart(&inRange.getThenRegion().front());
+    SmallVector<Value, 2> sums;
+    for (size_t p = 0; p < ops.weights.size(); ++p) {
+      Value sum = zeroF;
+      Value entryIndex = add(e, idx(int64_t(p) * outputs));
+      for (int64_t w = 0; w < warps; ++w)
+        sum = arith::AddFOp::create(
+            b, loc, sum,
+            memref::LoadOp::create(b, loc, partials,
+                                   ValueRange{add(entryIndex, idx(w * perWarp))}));
+      sums.push_back(sum);
+    }
+    storeOutput(sums, row, col);
+  }
+  b.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(b, loc);
+}
+
+void qmlir::codegen::emitSplitKKernel(OpBuilder &b, Location loc,
+                                      gpu::GPUFuncOp kernel,
+                                      ScheduleAttr schedule, Type elementType,
+                                      int64_t n, int64_t k,
+                                      const MmaKernelOperands &operands) {
+  SplitKEmitter(b, loc, schedule, elementType, n, k, operands).emit(kernel);
+}
+
+void qmlir::codegen::emitMmaKernel(OpBuilder &b, Location loc,
+                                   gpu::GPUFuncOp kernel, ScheduleAttr schedule,
+                                   Type elementType, int64_t n, int64_t k,
+                                   const MmaKernelOperands &operands) {
+  if (schedule.isStaged())
+    emitStagedKernel(b, loc, kernel, schedule, elementType, n, k, operands);
+  else
+    emitSplitKKernel(b, loc, kernel, schedule, elementType, n, k, operands);
+}
