@@ -67,8 +67,16 @@ protected:
   /// Views each weight's codes as one flat array (the layout addresses
   /// words, not rows) and reads the thread's lane and warp.
   void prepare(mlir::gpu::GPUFuncOp kernel);
-  /// The scales and exact offsets of the warp's tiles for `chunk`.
-  void loadScales(ChunkLoads &loads, mlir::Value chunk);
+  /// The scale group of K column chunk * 64 + column.
+  mlir::Value groupOf(const core::Scheme &scheme, mlir::Value chunk,
+                      int64_t column);
+  /// Loads what the warp's tiles need of the scales and zero points for
+  /// `chunk` (nothing for per-channel scales without zeros): the raw
+  /// values, so that a loop can fetch them a chunk ahead.
+  llvm::SmallVector<mlir::Value> fetchScales(mlir::Value chunk);
+  /// The scales (f32) and exact offsets of `chunk` from fetchScales' values.
+  void deriveScales(ChunkLoads &loads, llvm::ArrayRef<mlir::Value> raw,
+                    mlir::Value chunk);
   /// Position (in K, within a chunk) of the first activation of lane t's
   /// fragment word `word` (0..7): K is permuted inside spans
   /// (core/Layout.h), so a lane's words are span / 4 contiguous

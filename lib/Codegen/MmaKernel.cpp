@@ -79,71 +79,103 @@ void MmaEmitter::prepare(gpu::GPUFuncOp kernel) {
   m = memref::DimOp::create(b, loc, ops.x, 0);
 }
 
-void MmaEmitter::loadScales(ChunkLoads &loads, Value chunk) {
-  for (const MmaKernelOperands::Weight &w : ops.weights) {
-    const unsigned bits = w.scheme.bits;
-    auto &scales = loads.scales.emplace_back();
-    auto &offsets = loads.offsets.emplace_back();
-    const int64_t groupSize = w.scheme.groupSizeFor(k);
+/// Calls `visit(p, i, j, half, row, group)` for every scale (and zero point)
+/// the warp's tiles need for `chunk`, in the order fetchScales returns them.
+template <typename Visit>
+static void forEachScale(const MmaKernelOperands &ops, ScheduleAttr schedule,
+                         int64_t k, Visit visit) {
+  for (auto [p, w] : llvm::enumerate(ops.weights)) {
     // Sub-tiles of one permutation span share a scale group (core/Layout.h).
     const int64_t span = core::mmaPermutationSpan(w.scheme);
     const int64_t subTilesPerSpan = span / Geometry::kSubTileCols;
-    for (int64_t i = 0; i < schedule.getTileN(); ++i) {
-      Value tile = add(rowTile0, idx(i));
-      auto &tileScales = scales.emplace_back();
-      auto &tileOffsets = offsets.emplace_back();
-      Value row = add(mul(tile, idx(Geometry::kTileRows)), g);
-      for (int64_t j = 0; j < 4; ++j) {
-        if (j % subTilesPerSpan != 0) {
-          tileScales[j] = tileScales[j - 1];
-          tileOffsets[j] = tileOffsets[j - 1];
-          continue;
-        }
-        Value column = add(mul(chunk, idx(Geometry::kTileCols)),
-                           idx((j / subTilesPerSpan) * span));
-        Value group = w.scheme.isPerTensor()
-                          ? idx(0)
-                          : arith::DivUIOp::create(b, loc, column,
-                                                   idx(groupSize));
-        for (int64_t half = 0; half < 2; ++half) {
-          Value r = w.scheme.isPerTensor() ? idx(0) : add(row, idx(8 * half));
-          if (!w.scheme.isPerChannel() && !w.scheme.isPerTensor())
-            tileScales[j][half] = toF32(
-                memref::LoadOp::create(b, loc, w.scales, ValueRange{r, group}));
-          // Codes come out as magic + (q XOR sign bit); the offset subtracts
-          // magic + (z XOR sign bit), or magic + 2^(B-1) for signed codes
-          // without zeros, so that the difference is q - z exactly.
-          const int64_t sign = w.scheme.isSigned() ? (1 << (bits - 1)) : 0;
-          Value zero = i32(sign);
-          if (w.scheme.zero == core::ZeroKind::Int) {
-            Value bit = arith::MulIOp::create(
-                b, loc,
-                arith::IndexCastOp::create(b, loc, b.getI32Type(), group),
-                i32(bits));
-            Value word = memref::LoadOp::create(
-                b, loc, w.zeros,
-                ValueRange{r, arith::IndexCastOp::create(
-                                  b, loc, b.getIndexType(),
-                                  arith::ShRUIOp::create(b, loc, bit, i32(5)))});
-            zero = arith::AndIOp::create(
-                b, loc,
-                arith::ShRUIOp::create(
-                    b, loc, word, arith::AndIOp::create(b, loc, bit, i32(31))),
-                i32((1 << bits) - 1));
-            zero = arith::XOrIOp::create(b, loc, zero, i32(sign));
-          }
-          const int64_t magic =
-              isBf16 && bits == 8 ? 0 : (isBf16 ? 128 : 1024);
-          Value offset = arith::UIToFPOp::create(
-              b, loc, b.getF32Type(),
-              arith::AddIOp::create(b, loc, zero, i32(magic)));
-          tileOffsets[j][half] = isBf16 && bits == 8
-                                     ? offset // subtracted in f32
-                                     : splat(toElement(offset));
-        }
-      }
-    }
+    for (int64_t i = 0; i < schedule.getTileN(); ++i)
+      for (int64_t j = 0; j < 4; j += subTilesPerSpan)
+        for (int64_t half = 0; half < 2; ++half)
+          visit(p, w, i, j, half, (j / subTilesPerSpan) * span);
   }
+}
+
+Value MmaEmitter::groupOf(const core::Scheme &scheme, Value chunk,
+                          int64_t column) {
+  if (scheme.isPerTensor())
+    return idx(0);
+  return arith::DivUIOp::create(
+      b, loc, add(mul(chunk, idx(Geometry::kTileCols)), idx(column)),
+      idx(scheme.groupSizeFor(k)));
+}
+
+SmallVector<Value> MmaEmitter::fetchScales(Value chunk) {
+  SmallVector<Value> raw;
+  forEachScale(ops, schedule, k, [&](size_t, const MmaKernelOperands::Weight &w,
+                                     int64_t i, int64_t, int64_t half,
+                                     int64_t column) {
+    Value group = groupOf(w.scheme, chunk, column);
+    Value r = w.scheme.isPerTensor()
+                  ? idx(0)
+                  : add(add(mul(add(rowTile0, idx(i)), idx(Geometry::kTileRows)),
+                            g),
+                        idx(8 * half));
+    if (!w.scheme.isPerChannel() && !w.scheme.isPerTensor())
+      raw.push_back(
+          memref::LoadOp::create(b, loc, w.scales, ValueRange{r, group}));
+    if (w.scheme.zero == core::ZeroKind::Int) {
+      Value bit = mul(group, idx(w.scheme.bits));
+      raw.push_back(memref::LoadOp::create(
+          b, loc, w.zeros,
+          ValueRange{r, arith::DivUIOp::create(b, loc, bit, idx(32))}));
+    }
+  });
+  return raw;
+}
+
+void MmaEmitter::deriveScales(ChunkLoads &loads, ArrayRef<Value> raw,
+                              Value chunk) {
+  loads.scales.assign(ops.weights.size(), {});
+  loads.offsets.assign(ops.weights.size(), {});
+  for (size_t p = 0; p < ops.weights.size(); ++p) {
+    loads.scales[p].resize(schedule.getTileN());
+    loads.offsets[p].resize(schedule.getTileN());
+  }
+  size_t next = 0;
+  forEachScale(ops, schedule, k, [&](size_t p, const MmaKernelOperands::Weight &w,
+                                     int64_t i, int64_t j, int64_t half,
+                                     int64_t column) {
+    const unsigned bits = w.scheme.bits;
+    if (!w.scheme.isPerChannel() && !w.scheme.isPerTensor())
+      loads.scales[p][i][j][half] = toF32(raw[next++]);
+    // Codes come out as magic + (q XOR sign bit); the offset subtracts
+    // magic + (z XOR sign bit), or magic + 2^(B-1) for signed codes
+    // without zeros, so that the difference is q - z exactly.
+    const int64_t sign = w.scheme.isSigned() ? (1 << (bits - 1)) : 0;
+    Value zero = i32(sign);
+    if (w.scheme.zero == core::ZeroKind::Int) {
+      Value bit = arith::MulIOp::create(
+          b, loc,
+          arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                     groupOf(w.scheme, chunk, column)),
+          i32(bits));
+      zero = arith::AndIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, raw[next++],
+                                 arith::AndIOp::create(b, loc, bit, i32(31))),
+          i32((1 << bits) - 1));
+      zero = arith::XOrIOp::create(b, loc, zero, i32(sign));
+    }
+    const int64_t magic = isBf16 && bits == 8 ? 0 : (isBf16 ? 128 : 1024);
+    Value offset = arith::UIToFPOp::create(
+        b, loc, b.getF32Type(),
+        arith::AddIOp::create(b, loc, zero, i32(magic)));
+    loads.offsets[p][i][j][half] = isBf16 && bits == 8
+                                       ? offset // subtracted in f32
+                                       : splat(toElement(offset));
+    // Sub-tiles up to the next span start share these.
+    const int64_t subTiles =
+        core::mmaPermutationSpan(w.scheme) / Geometry::kSubTileCols;
+    for (int64_t shared = j + 1; shared < j + subTiles && shared < 4; ++shared) {
+      loads.scales[p][i][shared][half] = loads.scales[p][i][j][half];
+      loads.offsets[p][i][shared][half] = loads.offsets[p][i][j][half];
+    }
+  });
 }
 
 int64_t MmaEmitter::wordColumn(int64_t word) const {
@@ -349,7 +381,7 @@ ChunkLoads SplitKEmitter::load(Value chunk) {
             llvm::MaybeAlign(16)));
     }
   }
-  loadScales(loads, chunk);
+  deriveScales(loads, fetchScales(chunk), chunk);
   // Lane t's words are contiguous within each span: load them directly.
   loads.x.resize(4);
   const int64_t span = xSpan;

@@ -229,13 +229,17 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
 
   Value zeroF = f32Zero();
   SmallVector<Value> accs(ops.weights.size() * tileN * tileM * 4, zeroF);
+  const size_t accCount = accs.size();
+  // The scales and zero points come from global memory, a chunk ahead (as
+  // loop-carried values) so that their latency hides behind a chunk's mma.
+  SmallVector<Value> carried = accs;
+  llvm::append_range(carried, fetchScales(idx(0)));
   auto loop = scf::ForOp::create(
-      b, loc, idx(0), idx(chunks), idx(1), accs,
-      [&](OpBuilder &, Location, Value chunk, ValueRange iterAccs) {
-        SmallVector<Value> current(iterAccs);
-        ChunkLoads loads;
-        // Scales come from global memory; start them before waiting.
-        loadScales(loads, chunk);
+      b, loc, idx(0), idx(chunks), idx(1), carried,
+      [&](OpBuilder &, Location, Value chunk, ValueRange iterArgs) {
+        SmallVector<Value> current(iterArgs.take_front(accCount));
+        SmallVector<Value> nextScales = fetchScales(arith::MinUIOp::create(
+            b, loc, add(chunk, idx(1)), idx(chunks - 1)));
         // Chunk `chunk` has landed (at most stages - 2 younger groups are
         // in flight); the barrier also means every warp is done with the
         // buffer the next copies overwrite.
@@ -247,11 +251,16 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
                     arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                           next, idx(chunks)),
                     arith::RemUIOp::create(b, loc, next, idx(stages)));
+        ChunkLoads loads;
+        deriveScales(loads, SmallVector<Value>(iterArgs.drop_front(accCount)),
+                     chunk);
         readShared(loads, arith::RemUIOp::create(b, loc, chunk, idx(stages)));
         compute(loads, current);
+        llvm::append_range(current, nextScales);
         scf::YieldOp::create(b, loc, current);
       });
-  accs.assign(loop.getResults().begin(), loop.getResults().end());
+  accs.assign(loop.getResults().begin(),
+              loop.getResults().begin() + accCount);
   // Only zero-fill groups can still be in flight; let them land.
   nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
 

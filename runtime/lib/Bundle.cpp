@@ -225,9 +225,11 @@ Status Bundle::loadKernels() {
                      "qmlir_bundle_load: kernel '" + spec.name +
                          "' of module '" + module.spec->name +
                          "': " + driver->describe("cuModuleGetFunction", r));
-    // Beyond 48 KiB of dynamic shared memory a kernel must opt in.
+    // Beyond 48 KiB of shared memory, static and dynamic together, a kernel
+    // must opt in; opting in whenever there is dynamic shared memory also
+    // covers the static bytes a kernel declares.
     unsigned shared = spec.launch.sharedMemoryBytes;
-    if (shared > unsigned(cuda::kDefaultMaxDynamicSharedBytes)) {
+    if (shared > 0) {
       r = driver->cuFuncSetAttribute(
           kernel.function,
           cuda::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, int(shared));

@@ -63,7 +63,6 @@ inline constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 inline constexpr unsigned CU_EVENT_DEFAULT = 0;
 
 /// Dynamic shared memory a kernel may use without opting in.
-inline constexpr int kDefaultMaxDynamicSharedBytes = 48 * 1024;
 } // namespace cuda
 
 /// The CUDA driver entry points, resolved from libcuda at run time. Obtain the
