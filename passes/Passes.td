@@ -93,15 +93,18 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     N a multiple of 16, K of 64, groups of a multiple of 16 or per channel,
     no act-order, no float zeros; `qmlir::core::layoutSupport`) a list of
     `#qmlir.schedule`, one per M bucket, by a fixed rule: M in [1, 8],
-    [9, 16], [17, 32] and [33, 65535] get 1, 2, 4 and 4 tiles of 8 rows
-    (4 chunks of 64 columns in flight per warp; 1 from M = 33 on, where
-    more registers spill);
-    a block has 8 warps (fewer when K has fewer 64-column chunks; for M <= 8,
-    16 when N <= 8192 and K has 16 chunks or more, and 8 chunks in flight per
-    warp instead of 4 when N >= 16384) and one
-    16-column tile for M <= 16 (the most blocks for the bandwidth-bound
-    sizes), two from 17 on when N allows (each activation load then serves
-    both). Ops that already have schedules keep
+    [9, 16], [17, 32] and [33, 128] get split-K kernels with 1, 2, 4 and 4
+    tiles of 8 rows (4 chunks of 64 columns in flight per warp; 1 from
+    M = 33 on, where more registers spill); a block has 8 warps (fewer when
+    K has fewer 64-column chunks; for M <= 8, 16 when N <= 8192 and K has 16
+    chunks or more, and 8 chunks in flight per warp instead of 4 when
+    N >= 16384) and one 16-column tile for M <= 16 (the most blocks for the
+    bandwidth-bound sizes), two from 17 on when N allows (each activation
+    load then serves both). From M = 129 on the staged kernel: 4 warps side
+    by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
+    a swiglu), 4 cp.async stages, when N is a multiple of the block's 128
+    (64) columns; otherwise the [33, 128] bucket runs to M = 65535. Ops that
+    already have schedules keep
     them; ops the layout cannot hold, and every op when `chip` has no
     mma.sync m16n8k16 (before sm_80), are left to the SIMT lowering.
   }];

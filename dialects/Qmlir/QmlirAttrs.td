@@ -176,7 +176,7 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
     ```mlir
     #qmlir.schedule<m = [1, 8], warps = 8, tile_n = 2, tile_m = 1, unroll = 4>
     #qmlir.schedule<m = [129, 65535], warps = 8, tile_n = 2, tile_m = 4,
-                    unroll = 1, warps_m = 4, stages = 3>
+                    unroll = 1, stages = 3, warps_m = 4>
     ```
   }];
   let parameters = (ins "int64_t":$mMin, "int64_t":$mMax, "int64_t":$warps,
@@ -186,7 +186,7 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
   let assemblyFormat = [{
     `<` `m` `=` `[` $mMin `,` $mMax `]` `,` `warps` `=` $warps `,`
     `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll
-    (`,` `warps_m` `=` $warpsM^)? (`,` `stages` `=` $stages^)? `>`
+    (`,` `stages` `=` $stages^ (`,` `warps_m` `=` $warpsM^)?)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

@@ -11,6 +11,10 @@ scales, act-order or not) on a random shape: the LLaMA shapes and odd ones
 1..512, always including one M of the small buckets, so that every kernel
 template (tensor-core M buckets and SIMT) is exercised. Shapes are capped so
 that qmlir-run's CPU reference stays fast.
+
+--staged draws only problems for the staged tensor-core kernel (M > 128):
+4- and 8-bit integer codes without act-order or float zeros, N a multiple
+of 64, K of 64, and three M from 129..512.
 """
 
 import argparse
@@ -57,6 +61,25 @@ def draw_shape(rng, group):
     return n, k
 
 
+def staged_problem(rng):
+    """A scheme, shape and M list for the staged kernel, within the budget."""
+    while True:
+        scheme, group = draw_scheme(rng)
+        if not scheme.startswith(("#qmlir.scheme<u4", "#qmlir.scheme<i4",
+                                  "#qmlir.scheme<u8", "#qmlir.scheme<i8")):
+            continue
+        if "float" in scheme or "act_order" in scheme or group == 48:
+            continue
+        n, k = draw_shape(rng, group)
+        if rng.random() < 0.7:
+            n = 64 * rng.randrange(1, 24)
+        if n % 64 or k % 64:
+            continue
+        ms = sorted({rng.randrange(129, 513) for _ in range(3)})
+        if n * k * sum(ms) <= REFERENCE_BUDGET:
+            return scheme, n, k, ms
+
+
 def draw_ms(rng, n, k):
     small = rng.choice([1, 2, 5, 8, 9, 13, 16])
     ms = {small, rng.randrange(17, 33), rng.randrange(33, 513)}
@@ -72,16 +95,22 @@ def main():
     parser.add_argument("--bundles", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--build", default=os.environ.get("QMLIR_BUILD_DIR", "build"))
+    parser.add_argument("--staged", action="store_true",
+                        help="only problems for the staged kernel (M > 128)")
+    parser.add_argument("--dir", default="random", help="folder in PACK")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     compile_tool = os.path.join(args.build, "bin", "qmlir-compile")
-    root = os.path.join(args.pack, "random")
+    root = os.path.join(args.pack, args.dir)
     os.makedirs(root, exist_ok=True)
     rows = []
     rejected = 0
     while len(rows) < args.bundles:
-        scheme, group = draw_scheme(rng)
-        n, k = draw_shape(rng, group)
+        if args.staged:
+            scheme, n, k, ms = staged_problem(rng)
+        else:
+            scheme, group = draw_scheme(rng)
+            n, k = draw_shape(rng, group)
         act = rng.choice(["f16", "bf16"])
         name = f"p{len(rows):03d}"
         result = subprocess.run(
@@ -94,7 +123,8 @@ def main():
             if rejected > 10 * args.bundles:
                 sys.exit(f"too many rejected draws; last: {result.stderr.strip()}")
             continue
-        ms = draw_ms(rng, n, k)
+        if not args.staged:
+            ms = draw_ms(rng, n, k)
         rows.append((name, ",".join(map(str, ms)), n, k, act, scheme))
     with open(os.path.join(root, "problems.tsv"), "w") as f:
         for row in rows:

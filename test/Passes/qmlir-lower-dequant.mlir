@@ -65,3 +65,64 @@ func.func @spans(%x: tensor<?x128xf16>, %gc: tensor<32x16xi32>, %gs: tensor<32x2
   %y = qmlir.swiglu %x, %g, %u {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>]} : tensor<?x128xf16>, !g, !u -> tensor<?x32xf16>
   return %y : tensor<?x32xf16>
 }
+
+// -----
+
+// A staged schedule: 2 warps side by side along N (columns = 2 x 16 x 2 =
+// 64) over 8 x 2 = 16 rows; dynamic shared memory for 3 stages of 16 rows
+// of 64 activations (2 KiB) and the block's four 16 x 64 tiles of 4-bit codes
+// (2 KiB), recorded for the manifest. The prologue starts 2 chunks; each
+// iteration waits until at most 1 group is in flight, synchronises, starts
+// the next chunk's copies (16 bytes, L1 bypassed, zero-filled past M and
+// past K) and reads codes and activations back from shared memory.
+!w = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
+// CHECK-LABEL: gpu.func @staged_matmul0_b0(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?x256xf16>
+// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
+// CHECK-SAME: qmlir.columns_per_block = 64
+// CHECK-SAME: qmlir.rows_per_block = 16
+// CHECK-SAME: qmlir.shared_memory_bytes = 12288
+// CHECK: %[[BYTES:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK: %[[XS:.*]] = memref.view %[[BYTES]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3072xf16, #gpu.address_space<workgroup>>
+// CHECK: %[[CS:.*]] = memref.view %[[BYTES]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<1536xi32, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}, %{{.*}}], %[[XS]][%{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_copy %{{.*}}[%{{.*}}], %[[CS]][%{{.*}}], 4, %{{.*}} {bypassL1}
+// CHECK: %[[GROUP:.*]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_create_group
+// CHECK: scf.for
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.device_async_copy %[[X]]
+// CHECK: nvgpu.device_async_create_group
+// CHECK: vector.load %[[CS]][%{{.*}}] {alignment = 16 : i64} : memref<1536xi32, #gpu.address_space<workgroup>>, vector<4xi32>
+// CHECK: vector.load %[[XS]][%{{.*}}] {alignment = 16 : i64} : memref<3072xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: scf.if
+// CHECK: memref.store
+func.func @staged(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x2xf16>, %z: tensor<64x1xi32>) -> tensor<?x64xf16> {
+  %w = qmlir.pack %c, %s, %z : (tensor<64x32xi32>, tensor<64x2xf16>, tensor<64x1xi32>) -> !w
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 2, tile_m = 2, unroll = 1, stages = 3>]} : tensor<?x256xf16>, !w -> tensor<?x64xf16>
+  return %y : tensor<?x64xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<1024x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @too_much_shared_memory(%x: tensor<?x256xf16>, %c: tensor<1024x32xi32>, %s: tensor<1024x2xf16>) -> tensor<?x1024xf16> {
+  %w = qmlir.pack %c, %s : (tensor<1024x32xi32>, tensor<1024x2xf16>) -> !w
+  // expected-error @+1 {{#qmlir.schedule<m = [1, 65535], warps = 32, tile_n = 1, tile_m = 8, unroll = 1, stages = 8, warps_m = 4> needs 294912 bytes of shared memory per block; sm_90a has at most 232448}}
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 32, tile_n = 1, tile_m = 8, unroll = 1, stages = 8, warps_m = 4>]} : tensor<?x256xf16>, !w -> tensor<?x1024xf16>
+  return %y : tensor<?x1024xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @columns(%x: tensor<?x256xf16>, %c: tensor<96x32xi32>, %s: tensor<96x2xf16>) -> tensor<?x96xf16> {
+  %w = qmlir.pack %c, %s : (tensor<96x32xi32>, tensor<96x2xf16>) -> !w
+  // expected-error @+1 {{N = 96 is not a multiple of the 64 columns of #qmlir.schedule<m = [1, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>}}
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x256xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}

@@ -128,6 +128,51 @@ func.func @layout_rows(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x72xf16> {
 
 // -----
 
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @stages(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule stages = 1 must be 0 (no shared-memory stages) or in 2..8}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 1>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @stages_many(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule stages = 9 must be 0 (no shared-memory stages) or in 2..8}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 9>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @warps_m(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule warps_m = 4 must divide warps = 6}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [129, 65535], warps = 6, tile_n = 1, tile_m = 8, unroll = 1, stages = 3, warps_m = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @warps_m_split_k(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule warps_m = 2 needs stages: without them the warps split K}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 0, warps_m = 2>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @staged_unroll(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule unroll = 2 must be 1 with stages (the stages keep chunks in flight)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 2, stages = 3>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
 !g = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
 !u = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = float>>
 func.func @layout_swiglu_up(%x: tensor<?x256xf16>, %g: !g, %u: !u) -> tensor<?x64xf16> {

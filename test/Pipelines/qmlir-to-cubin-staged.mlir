@@ -1,0 +1,31 @@
+// RUN: qmlir-opt %s --qmlir-to-cubin=format=isa | FileCheck %s
+// RUN: %if ptxas %{ qmlir-opt %s --qmlir-to-cubin=toolkit=%cuda_toolkit | FileCheck %s --check-prefix=CUBIN %}
+
+// From M = 129 on the rule picks the staged kernel (bucket 4): its PTX fills
+// dynamic shared memory with 16-byte cp.async that bypass L1 (.cg), waits
+// for all but the two youngest of its groups, reads codes and activations
+// back with 16-byte shared loads and feeds mma.sync. (The dynamic shared
+// memory symbol is emitted as a 1-byte .shared variable that the kernel
+// indexes past; the runtime therefore always opts in to the dynamic size.)
+
+!w = !qmlir.qtensor<128x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @layer(%x: tensor<?x256xf16>, %c: tensor<128x32xi32>, %s: tensor<128x2xf16>) -> tensor<?x128xf16> {
+  %w = qmlir.pack %c, %s : (tensor<128x32xi32>, tensor<128x2xf16>) -> !w
+  %y = qmlir.matmul %x, %w : tensor<?x256xf16>, !w -> tensor<?x128xf16>
+  return %y : tensor<?x128xf16>
+}
+
+// CHECK: gpu.binary @qmlir_kernels
+// CHECK-SAME: .visible .entry layer_matmul0_b3(
+// CHECK-SAME: .visible .entry layer_matmul0_b4(
+// CHECK-SAME: .shared .align 16 .b8 __dynamic_shmem__0;
+// CHECK-SAME: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
+// CHECK-SAME: cp.async.commit_group;
+// CHECK-SAME: cp.async.wait_group \092;
+// CHECK-SAME: bar.sync \090;
+// CHECK-SAME: ld.shared.v4.b32
+// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// CHECK-SAME: cp.async.wait_group \090;
+
+// CUBIN: gpu.binary @qmlir_kernels
+// CUBIN-SAME: bin = "\7FELF
