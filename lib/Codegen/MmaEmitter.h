@@ -93,6 +93,9 @@ protected:
   /// The mma of one chunk into `accs`, indexed
   /// ((p * tileN + i) * tileM + mt) * 4 + r.
   void compute(const ChunkLoads &loads, llvm::SmallVectorImpl<mlir::Value> &accs);
+  /// Runs `body(index)` for index = tid, tid + threads, ... below `count`.
+  void forEachThreadIndex(int64_t count,
+                          llvm::function_ref<void(mlir::Value)> body);
   /// Finishes output (row, col) from each projection's f32 sum: per-channel
   /// scale, SwiGLU, bias, residual; stores it rounded to the output type.
   void storeOutput(llvm::ArrayRef<mlir::Value> sums, mlir::Value row,

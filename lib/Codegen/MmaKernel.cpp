@@ -83,7 +83,7 @@ void MmaEmitter::prepare(gpu::GPUFuncOp kernel) {
 /// the warp's tiles need for `chunk`, in the order fetchScales returns them.
 template <typename Visit>
 static void forEachScale(const MmaKernelOperands &ops, ScheduleAttr schedule,
-                         int64_t k, Visit visit) {
+                         Visit visit) {
   for (auto [p, w] : llvm::enumerate(ops.weights)) {
     // Sub-tiles of one permutation span share a scale group (core/Layout.h).
     const int64_t span = core::mmaPermutationSpan(w.scheme);
@@ -106,7 +106,7 @@ Value MmaEmitter::groupOf(const core::Scheme &scheme, Value chunk,
 
 SmallVector<Value> MmaEmitter::fetchScales(Value chunk) {
   SmallVector<Value> raw;
-  forEachScale(ops, schedule, k, [&](size_t, const MmaKernelOperands::Weight &w,
+  forEachScale(ops, schedule, [&](size_t, const MmaKernelOperands::Weight &w,
                                      int64_t i, int64_t, int64_t half,
                                      int64_t column) {
     Value group = groupOf(w.scheme, chunk, column);
@@ -137,7 +137,7 @@ void MmaEmitter::deriveScales(ChunkLoads &loads, ArrayRef<Value> raw,
     loads.offsets[p].resize(schedule.getTileN());
   }
   size_t next = 0;
-  forEachScale(ops, schedule, k, [&](size_t p, const MmaKernelOperands::Weight &w,
+  forEachScale(ops, schedule, [&](size_t p, const MmaKernelOperands::Weight &w,
                                      int64_t i, int64_t j, int64_t half,
                                      int64_t column) {
     const unsigned bits = w.scheme.bits;
@@ -304,6 +304,24 @@ void MmaEmitter::compute(const ChunkLoads &loads, SmallVectorImpl<Value> &accs) 
       }
       flush();
     }
+  }
+}
+
+void MmaEmitter::forEachThreadIndex(int64_t count,
+                                    function_ref<void(Value)> body) {
+  const int64_t threads = schedule.getThreads();
+  for (int64_t first = 0; first < count; first += threads) {
+    Value index = add(tid, idx(first));
+    OpBuilder::InsertionGuard guard(b);
+    if (first + threads > count) {
+      auto inside = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index,
+                                idx(count)),
+          /*withElseRegion=*/false);
+      b.setInsertionPointToStart(&inside.getThenRegion().front());
+    }
+    body(index);
   }
 }
 
@@ -483,18 +501,7 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   // Each thread finishes outputs tid, tid + threads, ...: sums the warps'
   // partials, applies the epilogue and stores.
   const int64_t outputs = tileN * tileM * 128;
-  const int64_t threads = schedule.getThreads();
-  for (int64_t first = 0; first < outputs; first += threads) {
-    Value e = add(tid, idx(first));
-    OpBuilder::InsertionGuard guard(b);
-    if (first + threads > outputs) {
-      auto inside = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, e,
-                                idx(outputs)),
-          /*withElseRegion=*/false);
-      b.setInsertionPointToStart(&inside.getThenRegion().front());
-    }
+  forEachThreadIndex(outputs, [&](Value e) {
     // e = (i * tileM + mt) * 128 + r * 32 + lane'
     Value laneOut = arith::RemUIOp::create(b, loc, e, idx(32));
     Value r = arith::RemUIOp::create(
@@ -527,7 +534,7 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
       sums.push_back(sum);
     }
     storeOutput(sums, row, col);
-  }
+  });
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b, loc);
 }

@@ -53,8 +53,6 @@ private:
   /// to `dst` at `dstIndex`, of only `srcElements` (the rest zero-filled).
   void copy(Value src, ValueRange srcIndices, Value dst, Value dstIndex,
             int64_t elements, Value srcElements);
-  /// Runs `body(index)` for index = tid, tid + threads, ... below `count`.
-  void forEachPiece(int64_t count, function_ref<void(Value)> body);
   /// The warp's codes and B fragments of the chunk in buffer `slot`.
   void readShared(ChunkLoads &loads, Value slot);
 
@@ -75,30 +73,12 @@ void StagedEmitter::copy(Value src, ValueRange srcIndices, Value dst,
   (void)op;
 }
 
-void StagedEmitter::forEachPiece(int64_t count,
-                                 function_ref<void(Value)> body) {
-  const int64_t threads = schedule.getThreads();
-  for (int64_t first = 0; first < count; first += threads) {
-    Value index = add(tid, idx(first));
-    OpBuilder::InsertionGuard guard(b);
-    if (first + threads > count) {
-      auto inside = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, index,
-                                idx(count)),
-          /*withElseRegion=*/false);
-      b.setInsertionPointToStart(&inside.getThenRegion().front());
-    }
-    body(index);
-  }
-}
-
 Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
   Value source = arith::MinUIOp::create(b, loc, chunk, idx(chunks - 1));
   Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
   Value none = idx(0);
   // Activations: 8 pieces of 8 values per row.
-  forEachPiece(rows * 8, [&](Value piece) {
+  forEachThreadIndex(rows * 8, [&](Value piece) {
     Value r = arith::DivUIOp::create(b, loc, piece, idx(8));
     Value q = arith::RemUIOp::create(b, loc, piece, idx(8));
     Value row = add(mBlock, r);
@@ -118,7 +98,7 @@ Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
   // Codes: each tile's 32 x bits words are contiguous for a chunk.
   for (auto [p, w] : llvm::enumerate(ops.weights)) {
     const int64_t tileWords = Geometry::kLanes * w.scheme.bits;
-    forEachPiece(tiles * tileWords / 4, [&](Value piece) {
+    forEachThreadIndex(tiles * tileWords / 4, [&](Value piece) {
       Value tile = arith::DivUIOp::create(b, loc, piece, idx(tileWords / 4));
       Value q = arith::RemUIOp::create(b, loc, piece, idx(tileWords / 4));
       Value src = add(mul(add(mul(add(blockTile0, tile), idx(chunks)), source),
