@@ -87,6 +87,12 @@ struct QmlirLowerDequantPass
               << schedule.getColumnsPerBlock() << " columns of " << schedule;
           return signalPassFailure();
         }
+        if (schedule.isWgmma() && !codegen::hasWgmma(chip)) {
+          projection.op->emitError("")
+              << schedule << " needs wgmma, which " << chip
+              << " does not have (sm_90a only)";
+          return signalPassFailure();
+        }
         const int64_t shared =
             codegen::mmaKernelSharedMemoryBytes(schedule, projection.schemes);
         const int64_t sharedLimit = codegen::maxSharedMemoryPerBlock(chip);
@@ -126,8 +132,8 @@ struct QmlirLowerDequantPass
           operands.residual = args[next++];
         operands.out = args[next++];
         codegen::emitMmaKernel(b, projection.op->getLoc(), kernel, schedule,
-                               projection.elementType, projection.n,
-                               projection.k, operands);
+                               projection.elementType, projection.k,
+                               operands);
       }
     }
   }

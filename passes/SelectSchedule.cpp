@@ -78,7 +78,8 @@ struct QmlirSelectSchedulePass
           unroll = 8;
         buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,
                                             tileN, tileM, unroll,
-                                            /*warpsM=*/1, /*stages=*/0));
+                                            /*warpsM=*/1, /*stages=*/0,
+                                            "mma_sync"));
       };
       bucket(1, 8, 1, 4);
       bucket(9, 16, 2, 4);
@@ -86,22 +87,23 @@ struct QmlirSelectSchedulePass
       // M = 33..128: 8-row tiles x 4 and no unrolling (larger tiles or more
       // chunks in flight spill registers: 255 and local memory at 8 x 2
       // tiles, unroll 2; about 1.25x slower on an H200).
-      // From M = 129 on, the staged kernel: 4 warps side by side along N,
-      // each 8 x 8-row tiles by 2 x 16 columns (1 for a swiglu, whose
-      // accumulators are twice as many), 4 cp.async stages: a block of 64
-      // rows by 128 columns (the best of 12 variants on an H200, ~1.2x the
-      // split-K kernel from M = 1024 on, 0.39x against 0.89x cuBLAS at 64).
-      int64_t stagedTileN = projections == 1 ? 2 : 1;
-      while (stagedTileN > 1 && n % (64 * stagedTileN) != 0)
-        stagedTileN /= 2;
-      if (n % (64 * stagedTileN) != 0) {
+      // From M = 129 on, the staged kernel: 4 warps, 8 x 8 rows by two
+      // 64-column tiles (one for a swiglu, whose accumulators are twice as
+      // many, or when N is not a multiple of 128), 4 cp.async stages: a
+      // block of 64 rows by 128 (64) columns. On sm_90a the 4 warps are one
+      // warpgroup issuing wgmma m64n64k16 (0.47x cuBLAS from M = 256 on an
+      // H200, the best of 6 variants; mma.sync with 4 warps side by side:
+      // 0.39-0.44x); otherwise each warp issues mma.sync for 16 columns
+      // of each tile.
+      const int64_t stagedTileN = projections == 1 && n % 128 == 0 ? 2 : 1;
+      if (n % 64 != 0) {
         bucket(33, kMaxM, 4, 1);
       } else {
         bucket(33, 128, 4, 1);
-        buckets.push_back(ScheduleAttr::get(context, 129, kMaxM, /*warps=*/4,
-                                            stagedTileN, /*tileM=*/8,
-                                            /*unroll=*/1, /*warpsM=*/1,
-                                            /*stages=*/4));
+        buckets.push_back(ScheduleAttr::get(
+            context, 129, kMaxM, /*warps=*/4, stagedTileN, /*tileM=*/8,
+            /*unroll=*/1, /*warpsM=*/1, /*stages=*/4,
+            codegen::hasWgmma(chip) ? "wgmma" : "mma_sync"));
       }
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
     });

@@ -284,7 +284,7 @@ LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t mMin, int64_t mMax, int64_t warps, int64_t tileN,
                      int64_t tileM, int64_t unroll, int64_t warpsM,
-                     int64_t stages) {
+                     int64_t stages, StringRef mma) {
   if (mMin < 1 || mMax < mMin)
     return emitError() << "schedule M range [" << mMin << ", " << mMax
                        << "] must satisfy 1 <= m_min <= m_max";
@@ -293,8 +293,15 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << " must be in 1..32 (at most 1024 threads)";
   if (tileN < 1 || tileN > 8)
     return emitError() << "schedule tile_n = " << tileN << " must be in 1..8";
-  if (tileM < 1 || tileM > 8)
-    return emitError() << "schedule tile_m = " << tileM << " must be in 1..8";
+  if (mma != "mma_sync" && mma != "wgmma")
+    return emitError() << "schedule mma = \"" << mma
+                       << "\" must be \"mma_sync\" or \"wgmma\"";
+  const bool wgmma = mma == "wgmma";
+  // A wgmma's N (8 tile_m rows) goes up to 256.
+  const int64_t maxTileM = wgmma ? 32 : 8;
+  if (tileM < 1 || tileM > maxTileM)
+    return emitError() << "schedule tile_m = " << tileM << " must be in 1.."
+                       << maxTileM;
   if (unroll < 1 || unroll > 8)
     return emitError() << "schedule unroll = " << unroll << " must be in 1..8";
   if (stages != 0 && (stages < 2 || stages > 8))
@@ -306,6 +313,13 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (stages == 0 && warpsM != 1)
     return emitError() << "schedule warps_m = " << warpsM
                        << " needs stages: without them the warps split K";
+  if (wgmma && stages == 0)
+    return emitError() << "schedule mma = \"wgmma\" needs stages (its "
+                          "activations are read from shared memory)";
+  if (wgmma && (warps / warpsM) % 4 != 0)
+    return emitError() << "schedule mma = \"wgmma\" needs warps / warps_m = "
+                       << warps / warpsM
+                       << " to be a multiple of 4 (whole warpgroups along N)";
   if (stages != 0 && unroll != 1)
     return emitError() << "schedule unroll = " << unroll
                        << " must be 1 with stages (the stages keep chunks in "

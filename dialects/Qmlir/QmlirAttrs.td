@@ -171,20 +171,33 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
     memory filled by `cp.async` S - 1 chunks ahead of the mma. This suits
     large M, where each loaded activation must serve many columns.
 
+    With `mma = "wgmma"` (sm_90a; needs stages) the staged kernel issues
+    warpgroup mmas instead of mma.sync: each group of four consecutive
+    warps along N is one warpgroup, whose `tile_n` wgmma m64nNk16 each
+    cover 64 columns (warp w of the group holds rows 16 w of each) by
+    N = 8 `tile_m` rows (so `tile_m` may go up to 32, and `warps /
+    warps_m` must be a multiple of 4). The default, `"mma_sync"`, is
+    mma.sync m16n8k16.
+
     The grid is `(N / columns, ceil(M / rows), 1)`.
 
     ```mlir
     #qmlir.schedule<m = [1, 8], warps = 8, tile_n = 2, tile_m = 1, unroll = 4>
     #qmlir.schedule<m = [129, 65535], warps = 8, tile_n = 2, tile_m = 4,
                     unroll = 1, stages = 3, warps_m = 4>
+    #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 8, tile_n = 2,
+                    tile_m = 8, unroll = 1, stages = 4, warps_m = 2>
     ```
   }];
   let parameters = (ins "int64_t":$mMin, "int64_t":$mMax, "int64_t":$warps,
                         "int64_t":$tileN, "int64_t":$tileM, "int64_t":$unroll,
                         DefaultValuedParameter<"int64_t", "1">:$warpsM,
-                        DefaultValuedParameter<"int64_t", "0">:$stages);
+                        DefaultValuedParameter<"int64_t", "0">:$stages,
+                        StringRefParameter<"tensor-core instruction family",
+                                           "\"mma_sync\"">:$mma);
   let assemblyFormat = [{
-    `<` `m` `=` `[` $mMin `,` $mMax `]` `,` `warps` `=` $warps `,`
+    `<` `m` `=` `[` $mMin `,` $mMax `]` `,` (`mma` `=` $mma^ `,`)?
+    `warps` `=` $warps `,`
     `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll
     (`,` `stages` `=` $stages^ (`,` `warps_m` `=` $warpsM^)?)? `>`
   }];
@@ -194,6 +207,8 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
     /// Whether the warps tile the output through shared-memory stages
     /// (rather than split K).
     bool isStaged() const { return getStages() > 0; }
+    /// Whether the staged kernel issues wgmma (sm_90a) rather than mma.sync.
+    bool isWgmma() const { return getMma() == "wgmma"; }
     /// Warps along N: all of them when staged; none split N otherwise.
     int64_t getWarpsN() const {
       return isStaged() ? getWarps() / getWarpsM() : 1;

@@ -48,6 +48,11 @@ bool qmlir::codegen::hasMmaSyncM16N8K16(StringRef chip) {
   return cc && cc->first >= 8;
 }
 
+bool qmlir::codegen::hasWgmma(StringRef chip) {
+  // wgmma is an arch-specific (sm_90a) feature: plain sm_90 lacks it.
+  return chip == "sm_90a";
+}
+
 int64_t qmlir::codegen::maxSharedMemoryPerBlock(StringRef chip) {
   // The CUDA programming guide's table of compute capabilities.
   std::optional<std::pair<int, int>> cc = computeCapability(chip);

@@ -49,7 +49,7 @@ struct ChunkLoads {
 class MmaEmitter {
 public:
   MmaEmitter(mlir::OpBuilder &b, mlir::Location loc, ScheduleAttr schedule,
-             mlir::Type elementType, int64_t n, int64_t k,
+             mlir::Type elementType, int64_t k,
              const MmaKernelOperands &operands);
 
 protected:
@@ -105,7 +105,7 @@ protected:
   mlir::Location loc;
   ScheduleAttr schedule;
   mlir::Type elementType;
-  int64_t n, k;
+  int64_t k;
   bool isBf16;
   MmaKernelOperands ops;
   /// K's permutation span, shared by every weight (checked by the pass).
@@ -113,6 +113,11 @@ protected:
   mlir::Value tid, lane, warp, g, t, m;
   /// The warp's first 16-column tile, and its first row of M.
   mlir::Value rowTile0, mBase;
+  /// Distance between the warp's 16-column tiles (4 when the four warps of
+  /// a warpgroup share each 64-column wgmma).
+  int64_t rowTileStride = 1;
+  /// The warp's 16-column tile i.
+  mlir::Value rowTileOf(int64_t i);
 };
 
 /// The two bodies emitMmaKernel chooses between: warps split K
@@ -120,11 +125,11 @@ protected:
 /// (MmaKernelStaged.cpp).
 void emitSplitKKernel(mlir::OpBuilder &b, mlir::Location loc,
                       mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
-                      mlir::Type elementType, int64_t n, int64_t k,
+                      mlir::Type elementType, int64_t k,
                       const MmaKernelOperands &operands);
 void emitStagedKernel(mlir::OpBuilder &b, mlir::Location loc,
                       mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
-                      mlir::Type elementType, int64_t n, int64_t k,
+                      mlir::Type elementType, int64_t k,
                       const MmaKernelOperands &operands);
 
 } // namespace qmlir::codegen

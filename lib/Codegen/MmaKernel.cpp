@@ -22,9 +22,9 @@ using namespace qmlir;
 using namespace qmlir::codegen;
 
 MmaEmitter::MmaEmitter(OpBuilder &b, Location loc, ScheduleAttr schedule,
-                       Type elementType, int64_t n, int64_t k,
+                       Type elementType, int64_t k,
                        const MmaKernelOperands &operands)
-    : b(b), loc(loc), schedule(schedule), elementType(elementType), n(n), k(k),
+    : b(b), loc(loc), schedule(schedule), elementType(elementType), k(k),
       isBf16(elementType.isBF16()), ops(operands) {
   xSpan = core::mmaPermutationSpan(ops.weights.front().scheme);
 }
@@ -46,6 +46,9 @@ VectorType MmaEmitter::pairType() {
 }
 Value MmaEmitter::splat(Value scalar) {
   return vector::BroadcastOp::create(b, loc, pairType(), scalar);
+}
+Value MmaEmitter::rowTileOf(int64_t i) {
+  return add(rowTile0, idx(rowTileStride * i));
 }
 Value MmaEmitter::f32Zero() {
   return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(0.0f));
@@ -112,7 +115,7 @@ SmallVector<Value> MmaEmitter::fetchScales(Value chunk) {
     Value group = groupOf(w.scheme, chunk, column);
     Value r = w.scheme.isPerTensor()
                   ? idx(0)
-                  : add(add(mul(add(rowTile0, idx(i)), idx(Geometry::kTileRows)),
+                  : add(add(mul(rowTileOf(i), idx(Geometry::kTileRows)),
                             g),
                         idx(8 * half));
     if (!w.scheme.isPerChannel() && !w.scheme.isPerTensor())
@@ -542,17 +545,17 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
 void qmlir::codegen::emitSplitKKernel(OpBuilder &b, Location loc,
                                       gpu::GPUFuncOp kernel,
                                       ScheduleAttr schedule, Type elementType,
-                                      int64_t n, int64_t k,
+                                      int64_t k,
                                       const MmaKernelOperands &operands) {
-  SplitKEmitter(b, loc, schedule, elementType, n, k, operands).emit(kernel);
+  SplitKEmitter(b, loc, schedule, elementType, k, operands).emit(kernel);
 }
 
 void qmlir::codegen::emitMmaKernel(OpBuilder &b, Location loc,
                                    gpu::GPUFuncOp kernel, ScheduleAttr schedule,
-                                   Type elementType, int64_t n, int64_t k,
+                                   Type elementType, int64_t k,
                                    const MmaKernelOperands &operands) {
   if (schedule.isStaged())
-    emitStagedKernel(b, loc, kernel, schedule, elementType, n, k, operands);
+    emitStagedKernel(b, loc, kernel, schedule, elementType, k, operands);
   else
-    emitSplitKKernel(b, loc, kernel, schedule, elementType, n, k, operands);
+    emitSplitKKernel(b, loc, kernel, schedule, elementType, k, operands);
 }

@@ -12,11 +12,12 @@
 // pieces); piece q of row r sits at q XOR (r mod 8), so that the eight rows
 // g = 0..7 a warp reads at once fall into different banks. The codes of a
 // 16 x 64 tile are 32 lanes x bits words in the mma_tile layout and are
-// copied as they are: each lane reads its own 16 bytes back.
+// copied as they are: each lane reads its own 16 bytes back. The wgmma
+// body's activations are laid out differently (MmaKernelWgmma.cpp).
 //
 //===----------------------------------------------------------------------===//
 
-#include "MmaEmitter.h"
+#include "StagedEmitter.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -28,56 +29,37 @@ using namespace qmlir::codegen;
 
 namespace {
 
-/// Activations per stage: rows of one 64-column chunk, 2 bytes each.
-int64_t activationStageBytes(ScheduleAttr schedule) {
-  return schedule.getRowsPerBlock() * Geometry::kTileCols * 2;
-}
-
 /// One weight's codes per stage: the block's 16 x 64 tiles.
 int64_t codeStageBytes(ScheduleAttr schedule, const core::Scheme &scheme) {
   return schedule.getColumnsPerBlock() / Geometry::kTileRows *
          Geometry::kLanes * scheme.bits * 4;
 }
 
-class StagedEmitter : public MmaEmitter {
-public:
-  using MmaEmitter::MmaEmitter;
-  void emit(gpu::GPUFuncOp kernel);
-
-private:
-  /// Starts the copies of `chunk` (clamped to the last; nothing is read and
-  /// zeros are written where `valid` is false) into buffer `slot`, as one
-  /// cp.async group, and returns the group's token.
-  Value issueCopies(Value chunk, Value valid, Value slot);
-  /// One cp.async of `elements` values (16 bytes) of `src` at `srcIndices`
-  /// to `dst` at `dstIndex`, of only `srcElements` (the rest zero-filled).
-  void copy(Value src, ValueRange srcIndices, Value dst, Value dstIndex,
-            int64_t elements, Value srcElements);
-  /// The warp's codes and B fragments of the chunk in buffer `slot`.
-  void readShared(ChunkLoads &loads, Value slot);
-
-  int64_t chunks = 0, tiles = 0, rows = 0;
-  Value xShared;
-  SmallVector<Value, 2> codesShared;
-  Value blockTile0, mBlock, warpN, warpM;
-};
-
 } // namespace
+
+int64_t StagedEmitter::activationStageBytes(ScheduleAttr schedule) {
+  const int64_t rows = schedule.getRowsPerBlock();
+  if (schedule.isWgmma())
+    return rows / 8 * kCoreMatrixStrideRows;
+  return rows * Geometry::kTileCols * 2;
+}
 
 void StagedEmitter::copy(Value src, ValueRange srcIndices, Value dst,
                          Value dstIndex, int64_t elements, Value srcElements) {
-  auto op = nvgpu::DeviceAsyncCopyOp::create(
+  // Only 16-byte copies may bypass L1.
+  const bool sixteenBytes =
+      elements * cast<MemRefType>(src.getType()).getElementTypeBitWidth() ==
+      128;
+  nvgpu::DeviceAsyncCopyOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
       ValueRange{dstIndex}, src, srcIndices, b.getIndexAttr(elements),
-      srcElements, /*bypassL1=*/b.getUnitAttr());
-  (void)op;
+      srcElements, sixteenBytes ? b.getUnitAttr() : UnitAttr());
 }
 
-Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
-  Value source = arith::MinUIOp::create(b, loc, chunk, idx(chunks - 1));
+void StagedEmitter::copyActivationRows(Value chunkColumn, Value valid,
+                                       Value slot) {
   Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
-  Value none = idx(0);
-  // Activations: 8 pieces of 8 values per row.
+  // 8 pieces of 8 values per row.
   forEachThreadIndex(rows * 8, [&](Value piece) {
     Value r = arith::DivUIOp::create(b, loc, piece, idx(8));
     Value q = arith::RemUIOp::create(b, loc, piece, idx(8));
@@ -85,16 +67,26 @@ Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
     Value present = arith::AndIOp::create(
         b, loc, valid,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, m));
-    Value column = add(mul(source, idx(Geometry::kTileCols)), mul(q, idx(8)));
     Value swizzled = arith::XOrIOp::create(
         b, loc, q, arith::RemUIOp::create(b, loc, r, idx(8)));
     Value dst = add(add(mul(slot, idx(rows * Geometry::kTileCols)),
                         mul(r, idx(Geometry::kTileCols))),
                     mul(swizzled, idx(8)));
-    copy(ops.x, {arith::MinUIOp::create(b, loc, row, lastRow), column},
+    copy(ops.x,
+         {arith::MinUIOp::create(b, loc, row, lastRow),
+          add(chunkColumn, mul(q, idx(8)))},
          xShared, dst, 8,
-         arith::SelectOp::create(b, loc, present, idx(8), none));
+         arith::SelectOp::create(b, loc, present, idx(8), idx(0)));
   });
+}
+
+Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
+  Value source = arith::MinUIOp::create(b, loc, chunk, idx(chunks - 1));
+  Value chunkColumn = mul(source, idx(Geometry::kTileCols));
+  if (schedule.isWgmma())
+    copyActivationsForWgmma(chunkColumn, slot);
+  else
+    copyActivationRows(chunkColumn, valid, slot);
   // Codes: each tile's 32 x bits words are contiguous for a chunk.
   for (auto [p, w] : llvm::enumerate(ops.weights)) {
     const int64_t tileWords = Geometry::kLanes * w.scheme.bits;
@@ -107,20 +99,23 @@ Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
       Value dst = add(add(mul(slot, idx(tiles * tileWords)),
                           mul(tile, idx(tileWords))),
                       mul(q, idx(4)));
+      // The wgmma body needs no zeros: chunks past K are never read.
       copy(w.codes, {src}, codesShared[p], dst, 4,
-           arith::SelectOp::create(b, loc, valid, idx(4), none));
+           schedule.isWgmma()
+               ? Value()
+               : arith::SelectOp::create(b, loc, valid, idx(4), idx(0)));
     });
   }
   return nvgpu::DeviceAsyncCreateGroupOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
 }
 
-void StagedEmitter::readShared(ChunkLoads &loads, Value slot) {
+void StagedEmitter::readCodes(ChunkLoads &loads, Value slot) {
   for (auto [p, w] : llvm::enumerate(ops.weights)) {
     const int64_t tileWords = Geometry::kLanes * w.scheme.bits;
     auto &codes = loads.codes.emplace_back();
     for (int64_t i = 0; i < schedule.getTileN(); ++i) {
-      Value tile = add(mul(warpN, idx(schedule.getTileN())), idx(i));
+      Value tile = arith::SubIOp::create(b, loc, rowTileOf(i), blockTile0);
       Value base = add(add(mul(slot, idx(tiles * tileWords)),
                            mul(tile, idx(tileWords))),
                        mul(lane, idx(w.scheme.bits)));
@@ -132,6 +127,9 @@ void StagedEmitter::readShared(ChunkLoads &loads, Value slot) {
             llvm::MaybeAlign(16)));
     }
   }
+}
+
+void StagedEmitter::readActivations(ChunkLoads &loads, Value slot) {
   // Up to four of a lane's words are contiguous (a 16-byte piece).
   const int64_t wordsPerLoad = std::min<int64_t>(4, xSpan / 8);
   auto vectorType = VectorType::get({2 * wordsPerLoad}, elementType);
@@ -163,11 +161,31 @@ void StagedEmitter::readShared(ChunkLoads &loads, Value slot) {
   }
 }
 
+void StagedEmitter::advance(Value chunk) {
+  const int64_t stages = schedule.getStages();
+  // Chunk `chunk` has landed (at most stages - 2 younger groups are in
+  // flight); the barrier also means every warp is done with the buffer the
+  // next copies overwrite.
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                   b.getI32IntegerAttr(stages - 2));
+  // cp.async writes through the generic proxy; wgmma reads through the
+  // async one.
+  if (schedule.isWgmma())
+    inlinePtx("fence.proxy.async.shared::cta;");
+  gpu::BarrierOp::create(b, loc);
+  Value next = add(chunk, idx(stages - 1));
+  issueCopies(next,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
+                                    idx(chunks)),
+              arith::RemUIOp::create(b, loc, next, idx(stages)));
+}
+
 void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   prepare(kernel);
   Block &entry = kernel.getBody().front();
   const int64_t stages = schedule.getStages();
   const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
+  const bool useWgmma = schedule.isWgmma();
   chunks = k / Geometry::kTileCols;
   tiles = schedule.getColumnsPerBlock() / Geometry::kTileRows;
   rows = schedule.getRowsPerBlock();
@@ -175,7 +193,16 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   warpM = arith::DivUIOp::create(b, loc, warp, idx(schedule.getWarpsN()));
   blockTile0 =
       mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(tiles));
-  rowTile0 = add(blockTile0, mul(warpN, idx(tileN)));
+  if (useWgmma) {
+    // Warp w of a warpgroup holds rows 16 w of each of its 64-row wgmmas.
+    Value warpgroup = arith::DivUIOp::create(b, loc, warpN, idx(4));
+    rowTile0 = add(blockTile0,
+                   add(mul(warpgroup, idx(4 * tileN)),
+                       arith::RemUIOp::create(b, loc, warpN, idx(4))));
+    rowTileStride = 4;
+  } else {
+    rowTile0 = add(blockTile0, mul(warpN, idx(tileN)));
+  }
   mBlock = mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), idx(rows));
   mBase = add(mBlock, mul(warpM, idx(8 * tileM)));
 
@@ -193,49 +220,56 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
     offset += size * byteSize;
     return result;
   };
-  xShared = view(stages * rows * Geometry::kTileCols, elementType, 2);
+  xShared = view(stages * activationStageBytes(schedule) / 2, elementType, 2);
   for (const MmaKernelOperands::Weight &w : ops.weights)
     codesShared.push_back(
         view(stages * tiles * Geometry::kLanes * w.scheme.bits,
              b.getI32Type(), 4));
+  if (useWgmma)
+    prepareWgmma();
 
-  // The first stages - 1 chunks (zeros past K). The waits below count
-  // groups (numGroups); the token they name only has to exist.
-  Value group;
+  // The first stages - 1 chunks (zeros past K). The waits count groups
+  // (numGroups); the token they name only has to exist.
   for (int64_t s = 0; s + 1 < stages; ++s)
-    group = issueCopies(idx(s), arith::ConstantIntOp::create(b, loc, b.getI1Type(),
+    group = issueCopies(idx(s),
+                        arith::ConstantIntOp::create(b, loc, b.getI1Type(),
                                                      s < chunks ? 1 : 0),
-                idx(s));
+                        idx(s));
 
   Value zeroF = f32Zero();
   SmallVector<Value> accs(ops.weights.size() * tileN * tileM * 4, zeroF);
   const size_t accCount = accs.size();
-  // The scales and zero points come from global memory, a chunk ahead (as
-  // loop-carried values) so that their latency hides behind a chunk's mma.
+  const int64_t perIteration = useWgmma ? wgmmaChunksPerIteration() : 1;
+  // The scales and zero points come from global memory an iteration ahead
+  // (as loop-carried values) so that their latency hides behind the mma.
   SmallVector<Value> carried = accs;
   llvm::append_range(carried, fetchScales(idx(0)));
   auto loop = scf::ForOp::create(
-      b, loc, idx(0), idx(chunks), idx(1), carried,
-      [&](OpBuilder &, Location, Value chunk, ValueRange iterArgs) {
+      b, loc, idx(0), idx(chunks), idx(perIteration), carried,
+      [&](OpBuilder &, Location, Value first, ValueRange iterArgs) {
         SmallVector<Value> current(iterArgs.take_front(accCount));
         SmallVector<Value> nextScales = fetchScales(arith::MinUIOp::create(
-            b, loc, add(chunk, idx(1)), idx(chunks - 1)));
-        // Chunk `chunk` has landed (at most stages - 2 younger groups are
-        // in flight); the barrier also means every warp is done with the
-        // buffer the next copies overwrite.
-        nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                         b.getI32IntegerAttr(stages - 2));
-        gpu::BarrierOp::create(b, loc);
-        Value next = add(chunk, idx(stages - 1));
-        issueCopies(next,
-                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          next, idx(chunks)),
-                    arith::RemUIOp::create(b, loc, next, idx(stages)));
-        ChunkLoads loads;
-        deriveScales(loads, SmallVector<Value>(iterArgs.drop_front(accCount)),
-                     chunk);
-        readShared(loads, arith::RemUIOp::create(b, loc, chunk, idx(stages)));
-        compute(loads, current);
+            b, loc, add(first, idx(perIteration)), idx(chunks - perIteration)));
+        ChunkLoads scales;
+        deriveScales(scales, SmallVector<Value>(iterArgs.drop_front(accCount)),
+                     first);
+        SmallVector<Value> partial;
+        for (int64_t c = 0; c < perIteration; ++c) {
+          Value chunk = add(first, idx(c));
+          advance(chunk);
+          ChunkLoads loads;
+          loads.scales = scales.scales;
+          loads.offsets = scales.offsets;
+          Value slot = arith::RemUIOp::create(b, loc, chunk, idx(stages));
+          readCodes(loads, slot);
+          if (useWgmma) {
+            computeWgmma(loads, slot, current, partial, c == 0,
+                         c + 1 == perIteration);
+          } else {
+            readActivations(loads, slot);
+            compute(loads, current);
+          }
+        }
         llvm::append_range(current, nextScales);
         scf::YieldOp::create(b, loc, current);
       });
@@ -245,13 +279,12 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
 
   // Each lane owns its accumulators' outputs: c0, c1 at (output column g,
-  // rows 2t, 2t + 1), c2, c3 at column g + 8.
+  // rows 2t, 2t + 1), c2, c3 at column g + 8 (for wgmma too, per 8 rows).
   const int64_t perProjection = tileN * tileM * 4;
   for (int64_t i = 0; i < tileN; ++i)
     for (int64_t mt = 0; mt < tileM; ++mt)
       for (int64_t r = 0; r < 4; ++r) {
-        Value col = add(add(mul(add(rowTile0, idx(i)), idx(16)), g),
-                        idx(8 * (r / 2)));
+        Value col = add(add(mul(rowTileOf(i), idx(16)), g), idx(8 * (r / 2)));
         Value row = add(add(mBase, idx(8 * mt)), add(mul(t, idx(2)), idx(r % 2)));
         OpBuilder::InsertionGuard guard(b);
         auto inRange = scf::IfOp::create(
@@ -273,7 +306,7 @@ int64_t qmlir::codegen::mmaKernelSharedMemoryBytes(
     ScheduleAttr schedule, ArrayRef<core::Scheme> schemes) {
   if (!schedule.isStaged())
     return 0;
-  int64_t perStage = activationStageBytes(schedule);
+  int64_t perStage = StagedEmitter::activationStageBytes(schedule);
   for (const core::Scheme &scheme : schemes)
     perStage += codeStageBytes(schedule, scheme);
   return schedule.getStages() * perStage;
@@ -282,7 +315,7 @@ int64_t qmlir::codegen::mmaKernelSharedMemoryBytes(
 void qmlir::codegen::emitStagedKernel(OpBuilder &b, Location loc,
                                       gpu::GPUFuncOp kernel,
                                       ScheduleAttr schedule, Type elementType,
-                                      int64_t n, int64_t k,
+                                      int64_t k,
                                       const MmaKernelOperands &operands) {
-  StagedEmitter(b, loc, schedule, elementType, n, k, operands).emit(kernel);
+  StagedEmitter(b, loc, schedule, elementType, k, operands).emit(kernel);
 }

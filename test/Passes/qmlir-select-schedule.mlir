@@ -1,6 +1,7 @@
 // RUN: qmlir-opt %s --qmlir-select-schedule | FileCheck %s
 // RUN: qmlir-opt %s --qmlir-select-schedule=tensor-cores=false | FileCheck %s --check-prefix=OFF
 // RUN: qmlir-opt %s --qmlir-select-schedule=chip=sm_75 | FileCheck %s --check-prefix=OFF
+// RUN: qmlir-opt %s --qmlir-select-schedule=chip=sm_80 | FileCheck %s --check-prefix=SM80
 
 // The fixed rule: split-K buckets with 1, 2, 4 and 4 tiles of 8 rows; warps =
 // min(8, K / 64); two 16-column tiles per block from tile_m = 4 when N is a
@@ -36,7 +37,9 @@ func.func @w8_n48(%x: tensor<?x1024xf16>, %w: !w8) -> tensor<?x48xf16> {
 // CHECK-LABEL: func.func @wide
 // CHECK: qmlir.matmul
 // CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 4, tile_n = 1, tile_m = 1, unroll = 8>, #qmlir.schedule<m = [9, 16], warps = 4, tile_n = 1, tile_m = 2, unroll = 4>
-// CHECK-SAME: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK-SAME: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// SM80-LABEL: func.func @wide
+// SM80: #qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
 func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
   %y = qmlir.matmul %x, %w : tensor<?x256xf16>, !wide -> tensor<?x16384xf16>
   return %y : tensor<?x16384xf16>
@@ -47,7 +50,7 @@ func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
 !g = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
 // CHECK-LABEL: func.func @swiglu
 // CHECK: qmlir.swiglu
-// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]
 func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
   %y = qmlir.swiglu %x, %g, %u : tensor<?x256xf16>, !g, !g -> tensor<?x64xf16>
   return %y : tensor<?x64xf16>

@@ -1,7 +1,9 @@
-// RUN: qmlir-opt %s --qmlir-to-cubin=format=isa | FileCheck %s
+// RUN: qmlir-opt %s "--qmlir-to-cubin=format=isa chip=sm_80" | FileCheck %s
+// RUN: qmlir-opt %s --qmlir-to-cubin=format=isa | FileCheck %s --check-prefix=WGMMA
 // RUN: %if ptxas %{ qmlir-opt %s --qmlir-to-cubin=toolkit=%cuda_toolkit | FileCheck %s --check-prefix=CUBIN %}
 
-// From M = 129 on the rule picks the staged kernel (bucket 4): its PTX fills
+// From M = 129 on the rule picks the staged kernel (bucket 4). On sm_80 its
+// PTX fills
 // dynamic shared memory with 16-byte cp.async that bypass L1 (.cg), waits
 // for all but the two youngest of its groups, reads codes and activations
 // back with 16-byte shared loads and feeds mma.sync. (The dynamic shared
@@ -26,6 +28,21 @@ func.func @layer(%x: tensor<?x256xf16>, %c: tensor<128x32xi32>, %s: tensor<128x2
 // CHECK-SAME: ld.shared.v4.b32
 // CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // CHECK-SAME: cp.async.wait_group \090;
+
+// On sm_90a (the default chip) the staged kernel copies activations in
+// 4-byte pieces (into the weights' K order), makes them visible to the async
+// proxy, and issues wgmma m64n64k16 (two 64-column tiles of 64 rows) with
+// the weights' A registers, then waits for them.
+// WGMMA: gpu.binary @qmlir_kernels
+// WGMMA-SAME: .visible .entry layer_matmul0_b4(
+// WGMMA-SAME: cp.async.ca.shared.global [%rd{{[0-9]+}}{{[^]]*}}], [%rd{{[0-9]+}}{{[^]]*}}], 4;
+// WGMMA-SAME: cp.async.wait_group \092;
+// WGMMA-SAME: fence.proxy.async.shared::cta;
+// WGMMA-SAME: bar.sync \090;
+// WGMMA-SAME: wgmma.fence.sync.aligned;
+// WGMMA-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%r{{[0-9]+}}, {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 0;
+// WGMMA-SAME: wgmma.commit_group.sync.aligned;
+// WGMMA-SAME: wgmma.wait_group.sync.aligned 0;
 
 // CUBIN: gpu.binary @qmlir_kernels
 // CUBIN-SAME: bin = "\7FELF

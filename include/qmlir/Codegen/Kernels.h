@@ -30,6 +30,9 @@ std::optional<std::pair<int, int>> computeCapability(llvm::StringRef chip);
 /// Whether `chip` runs mma.sync m16n8k16 with f16 and bf16 inputs (sm_80 on).
 bool hasMmaSyncM16N8K16(llvm::StringRef chip);
 
+/// Whether `chip` runs wgmma.mma_async (sm_90a only).
+bool hasWgmma(llvm::StringRef chip);
+
 /// The most shared memory a block of `chip` may use (opt-in dynamic shared
 /// memory included); that of sm_86 for chips this does not know.
 int64_t maxSharedMemoryPerBlock(llvm::StringRef chip);

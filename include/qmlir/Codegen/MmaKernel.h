@@ -34,11 +34,11 @@ int64_t mmaKernelSharedMemoryBytes(ScheduleAttr schedule,
                                    llvm::ArrayRef<core::Scheme> schemes);
 
 /// Fills the empty `kernel` (see createProjectionKernel) with the body that
-/// `schedule` describes, for activations of `elementType` and an N x K
-/// weight. With two weights it computes silu(x G^T) * (x U^T).
+/// `schedule` describes, for activations of `elementType` and a weight of
+/// K columns. With two weights it computes silu(x G^T) * (x U^T).
 void emitMmaKernel(mlir::OpBuilder &b, mlir::Location loc,
                    mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
-                   mlir::Type elementType, int64_t n, int64_t k,
+                   mlir::Type elementType, int64_t k,
                    const MmaKernelOperands &operands);
 
 } // namespace qmlir::codegen

@@ -173,6 +173,42 @@ func.func @staged_unroll(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
 
 // -----
 
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @unknown_mma(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule mma = "hmma" must be "mma_sync" or "wgmma"}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 128], warps = 4, tile_n = 1, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "hmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @wgmma_without_stages(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule mma = "wgmma" needs stages (its activations are read from shared memory)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 128], warps = 4, tile_n = 1, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @wgmma_partial_warpgroup(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule mma = "wgmma" needs warps / warps_m = 2 to be a multiple of 4 (whole warpgroups along N)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 128], warps = 4, tile_n = 1, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4, warps_m = 2>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @wgmma_tile_m(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule tile_m = 33 must be in 1..32}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 128], warps = 4, tile_n = 1, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 33, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
 !g = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
 !u = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = float>>
 func.func @layout_swiglu_up(%x: tensor<?x256xf16>, %g: !g, %u: !u) -> tensor<?x64xf16> {

@@ -131,9 +131,9 @@ func.func @swiglu(%x: tensor<7x384xbf16>, %c: tensor<96x36xi32>, %s: tensor<96x6
 
 // Schedules and layouts print back as written.
 // CHECK-LABEL: func.func @scheduled
-// CHECK: qmlir.matmul %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 128], warps = 4, tile_n = 2, tile_m = 8, unroll = 2>, #qmlir.schedule<m = [129, 256], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], warps = 8, tile_n = 1, tile_m = 4, unroll = 1, stages = 3, warps_m = 2>]}
+// CHECK: qmlir.matmul %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 128], warps = 4, tile_n = 2, tile_m = 8, unroll = 2>, #qmlir.schedule<m = [129, 256], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 8, tile_n = 1, tile_m = 16, unroll = 1, stages = 3, warps_m = 2>]}
 !tiled = !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 32, scale = bf16, zero = int>>
 func.func @scheduled(%x: tensor<?x384xbf16>, %w: !tiled) -> tensor<?x96xbf16> {
-  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 128], warps = 4, tile_n = 2, tile_m = 8, unroll = 2>, #qmlir.schedule<m = [129, 256], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4, warps_m = 1>, #qmlir.schedule<m = [257, 65535], warps = 8, tile_n = 1, tile_m = 4, unroll = 1, stages = 3, warps_m = 2>]} : tensor<?x384xbf16>, !tiled -> tensor<?x96xbf16>
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 128], warps = 4, tile_n = 2, tile_m = 8, unroll = 2>, #qmlir.schedule<m = [129, 256], mma = "mma_sync", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4, warps_m = 1>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 8, tile_n = 1, tile_m = 16, unroll = 1, stages = 3, warps_m = 2>]} : tensor<?x384xbf16>, !tiled -> tensor<?x96xbf16>
   return %y : tensor<?x96xbf16>
 }

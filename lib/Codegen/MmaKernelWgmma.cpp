@@ -1,0 +1,302 @@
+//===- MmaKernelWgmma.cpp - The staged body's wgmma (sm_90a) part ---------===//
+//
+// On sm_90a a warpgroup (4 warps) issues wgmma.mma_async m64nNk16: 64 output
+// columns (the weights, operand A, from registers) by N = 8 tile_m rows of M
+// (the activations, operand B, which the tensor cores read from shared
+// memory through a descriptor). A warp's 16 rows of A have the mma.sync
+// m16n8k16 fragment layout, so the codes decode into A exactly as for
+// mma.sync (MmaEmitter::fragment), and the accumulators of each 8 rows of N
+// are laid out like an mma.sync's, so the epilogue is shared too. One
+// instruction per 64 x N x 16 replaces 2 tile_m mma.sync per warp: issue
+// slots were what bounded the mma.sync body.
+//
+// The weights' K is permuted within spans (core/Layout.h), so the
+// activations are permuted the same way on their way to shared memory:
+// the 4-byte pair of hardware k-step j, half h = q / 2, lane t (K = 16 j +
+// 8 h + 2 t) is logical column span (j / S) + span / 4 t + 4 (j % S) + 2 h,
+// S = span / 16. Each pair is one 4-byte cp.async; lane l of a warp copies
+// pair l of a row, so a warp reads one row's 128 bytes.
+//
+// Numerics as in mma.sync: a group's f32 partial sums (a wgmma accumulator
+// started at zero) are scaled into the sums once per group, after waiting
+// for the wgmmas; per-channel scales are applied at the end.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StagedEmitter.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <numeric>
+#include <string>
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::codegen;
+
+namespace {
+
+/// Whether weight `scheme`'s scales are applied once, at the end.
+bool scalesAtEnd(const core::Scheme &scheme) {
+  return scheme.isPerChannel() || scheme.isPerTensor();
+}
+
+} // namespace
+
+int64_t StagedEmitter::wgmmaChunksPerIteration() const {
+  // The partial sums may be scaled at the end of every iteration as long as
+  // an iteration does not straddle two groups.
+  int64_t perIteration = 0;
+  for (const MmaKernelOperands::Weight &w : ops.weights) {
+    if (scalesAtEnd(w.scheme))
+      continue;
+    const int64_t groupSize = w.scheme.groupSizeFor(k);
+    perIteration = std::gcd(perIteration, groupSize % Geometry::kTileCols == 0
+                                              ? groupSize / Geometry::kTileCols
+                                              : 1);
+  }
+  // Each chunk of an iteration is emitted separately: keep the body small.
+  int64_t chunksPerIteration = std::clamp<int64_t>(perIteration, 1, 4);
+  while (perIteration % chunksPerIteration != 0)
+    --chunksPerIteration;
+  return chunksPerIteration;
+}
+
+void StagedEmitter::inlinePtx(StringRef ptx) {
+  LLVM::InlineAsmOp::create(b, loc, TypeRange{}, ValueRange{}, ptx, "",
+                            /*has_side_effects=*/true,
+                            /*is_align_stack=*/false,
+                            LLVM::tailcallkind::TailCallKind::None,
+                            LLVM::AsmDialectAttr(), ArrayAttr());
+}
+
+void StagedEmitter::fenceValues(StringRef ptx, MutableArrayRef<Value> values) {
+  std::string constraints;
+  SmallVector<Type> types;
+  for (Value value : values) {
+    types.push_back(value.getType());
+    constraints += value.getType().isF32() ? "=f," : "=r,";
+  }
+  for (size_t i = 0; i < values.size(); ++i)
+    constraints += std::to_string(i) + (i + 1 < values.size() ? "," : "");
+  auto result = LLVM::InlineAsmOp::create(
+      b, loc, LLVM::LLVMStructType::getLiteral(b.getContext(), types),
+      ValueRange(values), ptx, constraints, /*has_side_effects=*/true,
+      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = LLVM::ExtractValueOp::create(b, loc, result.getRes(), i);
+}
+
+void StagedEmitter::wgmma(MutableArrayRef<Value> d, ArrayRef<Value> a,
+                          Value descriptor, bool accumulate) {
+  const int64_t n = 2 * int64_t(d.size());
+  const char *type = isBf16 ? "bf16" : "f16";
+  std::string ptx = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
+                    std::to_string(d.size() + 5) +
+                    ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
+                    std::to_string(n) + "k16.f32." + type + "." + type + " {";
+  std::string constraints;
+  for (size_t i = 0; i < d.size(); ++i) {
+    ptx += "$" + std::to_string(i) + (i + 1 < d.size() ? ", " : "}, {");
+    constraints += "=f,";
+  }
+  for (size_t i = 0; i < 4; ++i)
+    ptx += "$" + std::to_string(d.size() + i) + (i < 3 ? ", " : "}, ");
+  // B is K-major (no transpose); A and B are not negated.
+  ptx += "$" + std::to_string(d.size() + 4) + ", p, 1, 1, 0;\n}";
+  constraints += "r,r,r,r,l,r";
+  for (size_t i = 0; i < d.size(); ++i)
+    constraints += "," + std::to_string(i);
+  SmallVector<Value> operands(a);
+  operands.push_back(descriptor);
+  operands.push_back(i32(accumulate ? 1 : 0));
+  llvm::append_range(operands, d);
+  auto result = LLVM::InlineAsmOp::create(
+      b, loc,
+      LLVM::LLVMStructType::getLiteral(
+          b.getContext(), SmallVector<Type>(d.size(), b.getF32Type())),
+      operands, ptx, constraints, /*has_side_effects=*/true,
+      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  for (size_t i = 0; i < d.size(); ++i)
+    d[i] = LLVM::ExtractValueOp::create(b, loc, result.getRes(), i);
+}
+
+void StagedEmitter::prepareWgmma() {
+  // Lane l copies pair l of a row: hardware k-step j = l / 8, half
+  // h = (l / 4) % 2, t = l % 4 (see the file comment).
+  const int64_t subTilesPerSpan = xSpan / Geometry::kSubTileCols;
+  Value j = arith::DivUIOp::create(b, loc, lane, idx(8));
+  Value h = arith::RemUIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, lane, idx(4)), idx(2));
+  Value tt = arith::RemUIOp::create(b, loc, lane, idx(4));
+  xLaneColumn = add(
+      add(mul(arith::DivUIOp::create(b, loc, j, idx(subTilesPerSpan)),
+              idx(xSpan)),
+          mul(tt, idx(xSpan / 4))),
+      add(mul(arith::RemUIOp::create(b, loc, j, idx(subTilesPerSpan)), idx(4)),
+          mul(h, idx(2))));
+  // Core matrix 2 j + h of the row's group, 4 t bytes into its row.
+  xLaneOffset = add(mul(add(mul(j, idx(2)), h), idx(kCoreMatrixStrideK / 2)),
+                    mul(tt, idx(2)));
+
+  // The shared-memory matrix descriptor (PTX ISA, wgmma): start address,
+  // leading (K) and stride (8-row) byte offsets, all in 16-byte units;
+  // no swizzling.
+  auto i64 = b.getI64Type();
+  Value base = arith::IndexCastOp::create(
+      b, loc, i64,
+      add(memref::ExtractAlignedPointerAsIndexOp::create(b, loc, xShared),
+          mul(warpM, idx(schedule.getTileM() * kCoreMatrixStrideRows))));
+  auto constant = [&](int64_t value) {
+    return arith::ConstantIntOp::create(b, loc, i64, value);
+  };
+  descriptor0 = arith::OrIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, base, constant(4)),
+      constant((kCoreMatrixStrideK >> 4) << 16 |
+               (kCoreMatrixStrideRows >> 4) << 32));
+}
+
+void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
+  Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
+  const int64_t stageValues = activationStageBytes(schedule) / 2;
+  // One warp per row (32 pairs); the thread count is a multiple of 32, so
+  // the pair is the lane's.
+  // Rows past M repeat the last one and chunks past K the last one: their
+  // sums are never stored or their buffers never read, so nothing needs
+  // zeros (which would cost a select per copy).
+  forEachThreadIndex(rows * 32, [&](Value index) {
+    Value r = arith::DivUIOp::create(b, loc, index, idx(32));
+    Value row = add(mBlock, r);
+    Value dst = add(
+        add(mul(slot, idx(stageValues)),
+            add(mul(arith::DivUIOp::create(b, loc, r, idx(8)),
+                    idx(kCoreMatrixStrideRows / 2)),
+                mul(arith::RemUIOp::create(b, loc, r, idx(8)), idx(8)))),
+        xLaneOffset);
+    copy(ops.x,
+         {arith::MinUIOp::create(b, loc, row, lastRow),
+          add(chunkColumn, xLaneColumn)},
+         xShared, dst, 2, Value());
+  });
+}
+
+void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
+                                 SmallVectorImpl<Value> &accs,
+                                 SmallVectorImpl<Value> &partial,
+                                 bool firstOfIteration, bool lastOfIteration) {
+  const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
+  const int64_t perTile = tileM * 4;
+  const size_t weights = ops.weights.size();
+  // A group's first wgmma ignores the partial sums (scale-d = 0).
+  if (firstOfIteration)
+    partial.assign(accs.size(),
+                   LLVM::UndefOp::create(b, loc, b.getF32Type()));
+  // The wgmmas of weight p accumulate into the sums or into partial sums.
+  auto target = [&](size_t p, int64_t i) -> MutableArrayRef<Value> {
+    auto &values = scalesAtEnd(ops.weights[p].scheme) ? accs : partial;
+    return MutableArrayRef<Value>(values).slice((p * tileN + i) * perTile,
+                                                perTile);
+  };
+  auto allTargets = [&]() {
+    SmallVector<Value> values;
+    for (size_t p = 0; p < weights; ++p)
+      for (int64_t i = 0; i < tileN; ++i)
+        llvm::append_range(values, target(p, i));
+    return values;
+  };
+  auto setTargets = [&](ArrayRef<Value> values) {
+    size_t next = 0;
+    for (size_t p = 0; p < weights; ++p)
+      for (int64_t i = 0; i < tileN; ++i)
+        for (Value &value : target(p, i))
+          value = values[next++];
+  };
+
+  // Every A register of the chunk, [p][i][j][q], decoded before the fence.
+  SmallVector<Value> fenced;
+  for (size_t p = 0; p < weights; ++p)
+    for (int64_t i = 0; i < tileN; ++i)
+      for (int64_t j = 0; j < 4; ++j)
+        for (int64_t q = 0; q < 4; ++q)
+          fenced.push_back(LLVM::BitcastOp::create(
+              b, loc, b.getI32Type(), fragment(loads, p, i, j, q)));
+  const size_t aCount = fenced.size();
+  llvm::append_range(fenced, allTargets());
+  fenceValues("wgmma.fence.sync.aligned;", fenced);
+  ArrayRef<Value> a = ArrayRef<Value>(fenced).take_front(aCount);
+  setTargets(ArrayRef<Value>(fenced).drop_front(aCount));
+
+  auto i64 = b.getI64Type();
+  Value slotDescriptor = arith::AddIOp::create(
+      b, loc, descriptor0,
+      arith::IndexCastOp::create(
+          b, loc, i64,
+          mul(slot, idx(activationStageBytes(schedule) >> 4))));
+  for (int64_t j = 0; j < 4; ++j) {
+    // k-step j reads core matrices 2 j and 2 j + 1 of each 8-row group.
+    Value descriptor = arith::AddIOp::create(
+        b, loc, slotDescriptor,
+        arith::ConstantIntOp::create(b, loc, i64,
+                                     (2 * j * kCoreMatrixStrideK) >> 4));
+    for (size_t p = 0; p < weights; ++p) {
+      const core::Scheme &scheme = ops.weights[p].scheme;
+      const int64_t subTilesPerSpan =
+          core::mmaPermutationSpan(scheme) / Geometry::kSubTileCols;
+      const bool startsGroup =
+          !scalesAtEnd(scheme) &&
+          (scheme.groupSizeFor(k) % Geometry::kTileCols == 0
+               ? firstOfIteration && j == 0
+               : j % subTilesPerSpan == 0);
+      for (int64_t i = 0; i < tileN; ++i)
+        wgmma(target(p, i), a.slice(((p * tileN + i) * 4 + j) * 4, 4),
+              descriptor, /*accumulate=*/!startsGroup);
+    }
+    // Which weights' partial sums end after k-step j: at the end of each
+    // span where groups are not multiples of 64, else of the iteration.
+    SmallVector<size_t, 2> flushed;
+    for (size_t p = 0; p < weights; ++p) {
+      const core::Scheme &scheme = ops.weights[p].scheme;
+      if (scalesAtEnd(scheme))
+        continue;
+      const int64_t subTilesPerSpan =
+          core::mmaPermutationSpan(scheme) / Geometry::kSubTileCols;
+      const bool endsHere =
+          scheme.groupSizeFor(k) % Geometry::kTileCols == 0
+              ? j == 3 && lastOfIteration
+              : (j + 1) % subTilesPerSpan == 0;
+      if (endsHere)
+        flushed.push_back(p);
+    }
+    if (flushed.empty() && j < 3)
+      continue;
+    SmallVector<Value> values = allTargets();
+    fenceValues("wgmma.commit_group.sync.aligned;\n"
+                "wgmma.wait_group.sync.aligned 0;",
+                values);
+    setTargets(values);
+    for (size_t p : flushed) {
+      const int64_t subTilesPerSpan =
+          core::mmaPermutationSpan(ops.weights[p].scheme) /
+          Geometry::kSubTileCols;
+      const int64_t spanStart = j - j % subTilesPerSpan;
+      for (int64_t i = 0; i < tileN; ++i) {
+        MutableArrayRef<Value> sums = target(p, i);
+        for (int64_t e = 0; e < perTile; ++e) {
+          // e % 4 < 2: output column g, else g + 8 (as for mma.sync).
+          Value scale = loads.scales[p][i][spanStart][(e % 4) / 2];
+          Value &acc = accs[(p * tileN + i) * perTile + e];
+          acc = LLVM::FMAOp::create(b, loc, sums[e], scale, acc);
+        }
+      }
+    }
+    if (j < 3) {
+      // The next wgmmas write what the flush has just read.
+      SmallVector<Value> again = allTargets();
+      fenceValues("wgmma.fence.sync.aligned;", again);
+      setTargets(again);
+    }
+  }
+}
