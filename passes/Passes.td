@@ -102,8 +102,10 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     bandwidth-bound sizes), two from 17 on when N allows (each activation
     load then serves both). From M = 129 on the staged kernel: 4 warps side
     by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
-    a swiglu), 4 cp.async stages, when N is a multiple of the block's 128
-    (64) columns; otherwise the [33, 128] bucket runs to M = 65535. Ops that
+    a swiglu or when N is not a multiple of 128), 4 cp.async stages, when N
+    is a multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing
+    wgmma m64n64k16, `mma = "wgmma"`); otherwise the [33, 128] bucket runs
+    to M = 65535. Ops that
     already have schedules keep
     them; ops the layout cannot hold, and every op when `chip` has no
     mma.sync m16n8k16 (before sm_80), are left to the SIMT lowering.
@@ -163,9 +165,15 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
     block's activations (rows of 64 values, 16-byte pieces swizzled by the
     row) and codes pass through `stages` buffers of dynamic shared memory
     that `cp.async` fills `stages - 1` chunks ahead; each lane applies the
-    epilogue to its own accumulators. A schedule whose columns do not divide
-    N, or whose buffers exceed the chip's shared memory per block, is an
-    error.
+    epilogue to its own accumulators. With `mma = "wgmma"` (sm_90a) each
+    four warps are a warpgroup issuing `wgmma.mma_async` m64nNk16: the
+    decoded codes are its A registers (a warp's 16 rows have the mma.sync
+    fragment layout), the activations its B operand, copied 4 bytes at a
+    time into shared-memory core matrices in the weights' permuted K order
+    and read through a matrix descriptor; a group's partial sums are scaled
+    into the sums after waiting for its wgmmas. A schedule whose columns do
+    not divide N, whose buffers exceed the chip's shared memory per block,
+    or that needs wgmma on a chip without it, is an error.
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
