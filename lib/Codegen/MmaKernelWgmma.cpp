@@ -42,6 +42,12 @@ bool scalesAtEnd(const core::Scheme &scheme) {
   return scheme.isPerChannel() || scheme.isPerTensor();
 }
 
+/// Whether a group of `scheme` spans whole chunks, so that its partial sums
+/// are scaled once per loop iteration (else once per permutation span).
+bool groupSpansChunks(const core::Scheme &scheme, int64_t k) {
+  return scheme.groupSizeFor(k) % Geometry::kTileCols == 0;
+}
+
 } // namespace
 
 int64_t StagedEmitter::wgmmaChunksPerIteration() const {
@@ -51,10 +57,10 @@ int64_t StagedEmitter::wgmmaChunksPerIteration() const {
   for (const MmaKernelOperands::Weight &w : ops.weights) {
     if (scalesAtEnd(w.scheme))
       continue;
-    const int64_t groupSize = w.scheme.groupSizeFor(k);
-    perIteration = std::gcd(perIteration, groupSize % Geometry::kTileCols == 0
-                                              ? groupSize / Geometry::kTileCols
-                                              : 1);
+    perIteration = std::gcd(perIteration,
+                            groupSpansChunks(w.scheme, k)
+                                ? w.scheme.groupSizeFor(k) / Geometry::kTileCols
+                                : 1);
   }
   // Each chunk of an iteration is emitted separately: keep the body small.
   int64_t chunksPerIteration = std::clamp<int64_t>(perIteration, 1, 4);
@@ -214,6 +220,11 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
         for (Value &value : target(p, i))
           value = values[next++];
   };
+  auto fenceTargets = [&](StringRef ptx) {
+    SmallVector<Value> values = allTargets();
+    fenceValues(ptx, values);
+    setTargets(values);
+  };
 
   // Every A register of the chunk, [p][i][j][q], decoded before the fence.
   SmallVector<Value> fenced;
@@ -243,13 +254,10 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
                                      (2 * j * kCoreMatrixStrideK) >> 4));
     for (size_t p = 0; p < weights; ++p) {
       const core::Scheme &scheme = ops.weights[p].scheme;
-      const int64_t subTilesPerSpan =
-          core::mmaPermutationSpan(scheme) / Geometry::kSubTileCols;
       const bool startsGroup =
-          !scalesAtEnd(scheme) &&
-          (scheme.groupSizeFor(k) % Geometry::kTileCols == 0
-               ? firstOfIteration && j == 0
-               : j % subTilesPerSpan == 0);
+          !scalesAtEnd(scheme) && (groupSpansChunks(scheme, k)
+                                       ? firstOfIteration && j == 0
+                                       : groupStartsAt(scheme, j));
       for (int64_t i = 0; i < tileN; ++i)
         wgmma(target(p, i), a.slice(((p * tileN + i) * 4 + j) * 4, 4),
               descriptor, /*accumulate=*/!startsGroup);
@@ -261,32 +269,23 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
       const core::Scheme &scheme = ops.weights[p].scheme;
       if (scalesAtEnd(scheme))
         continue;
-      const int64_t subTilesPerSpan =
-          core::mmaPermutationSpan(scheme) / Geometry::kSubTileCols;
-      const bool endsHere =
-          scheme.groupSizeFor(k) % Geometry::kTileCols == 0
-              ? j == 3 && lastOfIteration
-              : (j + 1) % subTilesPerSpan == 0;
+      const bool endsHere = groupSpansChunks(scheme, k)
+                                ? j == 3 && lastOfIteration
+                                : j == 3 || groupStartsAt(scheme, j + 1);
       if (endsHere)
         flushed.push_back(p);
     }
     if (flushed.empty() && j < 3)
       continue;
-    SmallVector<Value> values = allTargets();
-    fenceValues("wgmma.commit_group.sync.aligned;\n"
-                "wgmma.wait_group.sync.aligned 0;",
-                values);
-    setTargets(values);
+    fenceTargets("wgmma.commit_group.sync.aligned;\n"
+                 "wgmma.wait_group.sync.aligned 0;");
     for (size_t p : flushed) {
-      const int64_t subTilesPerSpan =
-          core::mmaPermutationSpan(ops.weights[p].scheme) /
-          Geometry::kSubTileCols;
-      const int64_t spanStart = j - j % subTilesPerSpan;
+      // deriveScales gives every sub-tile of a span its span's scales.
       for (int64_t i = 0; i < tileN; ++i) {
         MutableArrayRef<Value> sums = target(p, i);
         for (int64_t e = 0; e < perTile; ++e) {
           // e % 4 < 2: output column g, else g + 8 (as for mma.sync).
-          Value scale = loads.scales[p][i][spanStart][(e % 4) / 2];
+          Value scale = loads.scales[p][i][j][(e % 4) / 2];
           Value &acc = accs[(p * tileN + i) * perTile + e];
           acc = LLVM::FMAOp::create(b, loc, sums[e], scale, acc);
         }
@@ -294,9 +293,7 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
     }
     if (j < 3) {
       // The next wgmmas write what the flush has just read.
-      SmallVector<Value> again = allTargets();
-      fenceValues("wgmma.fence.sync.aligned;", again);
-      setTargets(again);
+      fenceTargets("wgmma.fence.sync.aligned;");
     }
   }
 }
