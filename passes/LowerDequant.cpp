@@ -43,10 +43,11 @@ struct QmlirLowerDequantPass
         return;
       }
       auto layout = op->getAttrOfType<LayoutAttr>(kLayoutAttrName);
-      if (!layout || layout.getValue() != Layout::MmaTile) {
+      if (!layout || !core::isMmaTile(
+                         static_cast<core::Layout>(layout.getValue()))) {
         op->emitError("cannot lower to tensor-core kernels: the weights must "
-                      "be in #qmlir.layout<mma_tile> (run "
-                      "qmlir-reorder-layout)");
+                      "be in #qmlir.layout<mma_tile> or <mma_tile_linear> "
+                      "(run qmlir-reorder-layout)");
         failed = true;
         return;
       }
@@ -57,10 +58,11 @@ struct QmlirLowerDequantPass
         return;
       }
       // Gate and up share the activations' loads, so K's permutation.
+      const auto coreLayout = static_cast<core::Layout>(layout.getValue());
       const core::Scheme &gate = projection->schemes.front();
       for (const core::Scheme &scheme : projection->schemes)
-        if (core::mmaPermutationSpan(scheme) !=
-            core::mmaPermutationSpan(gate)) {
+        if (core::mmaKSpan(coreLayout, scheme) !=
+            core::mmaKSpan(coreLayout, gate)) {
           op->emitError("the gate's and the up's group sizes (")
               << gate.groupSize << ", " << scheme.groupSize
               << ") permute K differently in the mma_tile layout";
@@ -79,6 +81,9 @@ struct QmlirLowerDequantPass
     for (const codegen::ProjectionKernel &projection : projections) {
       auto schedules =
           projection.op->getAttrOfType<ArrayAttr>(kSchedulesAttrName);
+      const auto layout = static_cast<core::Layout>(
+          projection.op->getAttrOfType<LayoutAttr>(kLayoutAttrName)
+              .getValue());
       for (auto [bucket, attr] : llvm::enumerate(schedules)) {
         auto schedule = cast<ScheduleAttr>(attr);
         if (projection.n % schedule.getColumnsPerBlock() != 0) {
@@ -112,8 +117,9 @@ struct QmlirLowerDequantPass
                                 schedule.getRowsPerBlock(),
                                 schedule.getMMin(), schedule.getMMax(),
                                 shared},
-            core::Layout::MmaTile);
+            layout);
         codegen::MmaKernelOperands operands;
+        operands.layout = layout;
         ArrayRef<BlockArgument> args = kernel.getBody().front().getArguments();
         size_t next = 0;
         operands.x = args[next++];

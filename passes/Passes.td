@@ -119,11 +119,12 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
 }
 
 def QmlirReorderLayout : Pass<"qmlir-reorder-layout", "::mlir::ModuleOp"> {
-  let summary = "Put the weights of scheduled ops in the mma_tile layout";
+  let summary = "Put the weights of scheduled ops in an mma_tile layout";
   let description = [{
-    Sets `qmlir.layout = #qmlir.layout<mma_tile>` on every `qmlir.matmul`
-    and `qmlir.swiglu` that has `qmlir.schedules` and no layout yet: the
-    codes part of its weights is then read in that arrangement
+    Sets `qmlir.layout` on every `qmlir.matmul` and `qmlir.swiglu` that has
+    `qmlir.schedules` and no layout yet: `#qmlir.layout<mma_tile_linear>`
+    when one of its schedules issues wgmma (whose activations must keep K
+    in order), `#qmlir.layout<mma_tile>` otherwise. The codes part of its weights is then read in that arrangement
     (`include/qmlir/Core/Layout.h`). Weights are kernel arguments, so the
     arrangement itself is applied where their bytes are written, by the
     same definition: `qmlir::core::arrangeCodes` in qmlir-compile's bundle
@@ -138,7 +139,7 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
   let summary = "Lower scheduled ops to dequantize-then-mma.sync kernels";
   let description = [{
     For every `qmlir.matmul` and `qmlir.swiglu` with `qmlir.schedules` (and
-    `qmlir.layout = #qmlir.layout<mma_tile>`), adds one kernel per schedule,
+    `qmlir.layout` = `#qmlir.layout<mma_tile>` or `<mma_tile_linear>`), adds one kernel per schedule,
     named `<function>_<op><index>_b<bucket>`, to `gpu.module @qmlir_kernels`.
     Arguments and qmlir.* attributes are those of
     `qmlir-lower-to-gpu-kernels` (kernel ABI v1); the launch rule is the

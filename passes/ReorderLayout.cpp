@@ -1,4 +1,4 @@
-//===- ReorderLayout.cpp - Weights of scheduled ops in mma_tile -----------===//
+//===- ReorderLayout.cpp - Weights of scheduled ops in an mma_tile layout -===//
 
 #include "qmlir/Dialect/Qmlir.h"
 #include "qmlir/Passes/Passes.h"
@@ -20,12 +20,20 @@ struct QmlirReorderLayoutPass
   using Base::Base;
 
   void runOnOperation() override {
-    auto layout = LayoutAttr::get(&getContext(), Layout::MmaTile);
     WalkResult result = getOperation().walk([&](Operation *op) {
-      if (!isa<MatmulOp, SwigluOp>(op) || !op->hasAttr(kSchedulesAttrName) ||
+      auto schedules = op->getAttrOfType<ArrayAttr>(kSchedulesAttrName);
+      if (!isa<MatmulOp, SwigluOp>(op) || !schedules ||
           op->hasAttr(kLayoutAttrName))
         return WalkResult::advance();
-      op->setAttr(kLayoutAttrName, layout);
+      // wgmma reads activations as 16-byte rows of consecutive K, which
+      // only the linear order lets them be copied as.
+      const bool wgmma = llvm::any_of(schedules, [](Attribute schedule) {
+        auto attr = dyn_cast<ScheduleAttr>(schedule);
+        return attr && attr.isWgmma();
+      });
+      op->setAttr(kLayoutAttrName,
+                  LayoutAttr::get(&getContext(), wgmma ? Layout::MmaTileLinear
+                                                       : Layout::MmaTile));
       // The dialect's verifier names what keeps the weights out of the layout.
       if (failed(mlir::verify(op)))
         return WalkResult::interrupt();

@@ -129,7 +129,8 @@ def Qmlir_SchemeAttr : AttrDef<Qmlir_Dialect, "Scheme"> {
 
 def Qmlir_Layout : I32EnumAttr<"Layout", "physical arrangement of packed codes", [
     I32EnumAttrCase<"Canonical", 0, "canonical">,
-    I32EnumAttrCase<"MmaTile", 1, "mma_tile">
+    I32EnumAttrCase<"MmaTile", 1, "mma_tile">,
+    I32EnumAttrCase<"MmaTileLinear", 2, "mma_tile_linear">
   ]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::qmlir";
@@ -144,8 +145,12 @@ def Qmlir_LayoutAttr : EnumAttr<Qmlir_Dialect, Qmlir_Layout, "layout"> {
     m16n8k16 A fragments of four 16-column sub-tiles with one 16-byte load
     per 4 bits of code width, already in register order
     (`include/qmlir/Core/Layout.h` defines it; the offline packer and the
-    kernel generator both read that definition). The shape of the codes part
-    does not change, only the order of its words.
+    kernel generator both read that definition), K permuted within spans so
+    that a lane's activations are contiguous too. `#qmlir.layout<
+    mma_tile_linear>` is the same arrangement with K in its own order, which
+    wgmma needs (it reads activations as 16-byte rows of consecutive K); the
+    layout pass chooses it for weights that a wgmma kernel reads. The shape
+    of the codes part does not change, only the order of its words.
   }];
   let assemblyFormat = "`<` $value `>`";
 }

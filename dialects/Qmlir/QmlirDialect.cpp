@@ -57,6 +57,10 @@ static LogicalResult verifySchedules(Operation *op, Attribute value) {
   return success();
 }
 
+// The dialect's layout enum mirrors the core's, value for value.
+static_assert(static_cast<int>(Layout::MmaTileLinear) ==
+              static_cast<int>(core::Layout::MmaTileLinear));
+
 static LogicalResult verifyLayout(Operation *op, Attribute value) {
   auto layout = dyn_cast<LayoutAttr>(value);
   if (!layout)

@@ -108,7 +108,8 @@ protected:
   int64_t k;
   bool isBf16;
   MmaKernelOperands ops;
-  /// K's permutation span, shared by every weight (checked by the pass).
+  /// K's permutation span in the layout (mmaKSpan), shared by every weight
+  /// (checked by the pass); 8 where K is in order.
   int64_t xSpan = 64;
   mlir::Value tid, lane, warp, g, t, m;
   /// The warp's first 16-column tile, and its first row of M.

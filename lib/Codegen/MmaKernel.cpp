@@ -26,7 +26,7 @@ MmaEmitter::MmaEmitter(OpBuilder &b, Location loc, ScheduleAttr schedule,
                        const MmaKernelOperands &operands)
     : b(b), loc(loc), schedule(schedule), elementType(elementType), k(k),
       isBf16(elementType.isBF16()), ops(operands) {
-  xSpan = core::mmaPermutationSpan(ops.weights.front().scheme);
+  xSpan = core::mmaKSpan(ops.layout, ops.weights.front().scheme);
 }
 
 Value MmaEmitter::idx(int64_t value) {

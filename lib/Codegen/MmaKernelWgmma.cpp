@@ -10,8 +10,11 @@
 // instruction per 64 x N x 16 replaces 2 tile_m mma.sync per warp: issue
 // slots were what bounded the mma.sync body.
 //
-// The weights' K is permuted within spans (core/Layout.h), so the
-// activations are permuted the same way on their way to shared memory:
+// Activations reach shared memory by cp.async. With the mma_tile_linear
+// layout K is in order, so each copy is a 16-byte piece: 8 lanes copy a
+// row's 128 bytes, piece p into core matrix p. With mma_tile the weights'
+// K is permuted within spans (core/Layout.h), so the activations are
+// permuted the same way on their way to shared memory:
 // the 4-byte pair of hardware k-step j, half h = q / 2, lane t (K = 16 j +
 // 8 h + 2 t) is logical column span (j / S) + span / 4 t + 4 (j % S) + 2 h,
 // S = span / 16. Each pair is one 4-byte cp.async; lane l of a warp copies
@@ -130,23 +133,36 @@ void StagedEmitter::wgmma(MutableArrayRef<Value> d, ArrayRef<Value> a,
     d[i] = LLVM::ExtractValueOp::create(b, loc, result.getRes(), i);
 }
 
+/// Activations one cp.async copies to shared memory: a 16-byte piece where
+/// K is in order, else one 4-byte pair (see the file comment).
+static int64_t valuesPerCopy(int64_t xSpan) { return xSpan == 8 ? 8 : 2; }
+
 void StagedEmitter::prepareWgmma() {
-  // Lane l copies pair l of a row: hardware k-step j = l / 8, half
-  // h = (l / 4) % 2, t = l % 4 (see the file comment).
-  const int64_t subTilesPerSpan = xSpan / Geometry::kSubTileCols;
-  Value j = arith::DivUIOp::create(b, loc, lane, idx(8));
-  Value h = arith::RemUIOp::create(
-      b, loc, arith::DivUIOp::create(b, loc, lane, idx(4)), idx(2));
-  Value tt = arith::RemUIOp::create(b, loc, lane, idx(4));
-  xLaneColumn = add(
-      add(mul(arith::DivUIOp::create(b, loc, j, idx(subTilesPerSpan)),
-              idx(xSpan)),
-          mul(tt, idx(xSpan / 4))),
-      add(mul(arith::RemUIOp::create(b, loc, j, idx(subTilesPerSpan)), idx(4)),
-          mul(h, idx(2))));
-  // Core matrix 2 j + h of the row's group, 4 t bytes into its row.
-  xLaneOffset = add(mul(add(mul(j, idx(2)), h), idx(kCoreMatrixStrideK / 2)),
-                    mul(tt, idx(2)));
+  if (valuesPerCopy(xSpan) == 8) {
+    // Lane l copies piece l % 8 of a row (K 8 (l % 8) ..) to core matrix
+    // l % 8 of the row's group: k-step (l % 8) / 2, half l % 2.
+    Value piece = arith::RemUIOp::create(b, loc, lane, idx(8));
+    xLaneColumn = mul(piece, idx(8));
+    xLaneOffset = mul(piece, idx(kCoreMatrixStrideK / 2));
+  } else {
+    // Lane l copies pair l of a row: hardware k-step j = l / 8, half
+    // h = (l / 4) % 2, t = l % 4 (see the file comment).
+    const int64_t subTilesPerSpan = xSpan / Geometry::kSubTileCols;
+    Value j = arith::DivUIOp::create(b, loc, lane, idx(8));
+    Value h = arith::RemUIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, lane, idx(4)), idx(2));
+    Value tt = arith::RemUIOp::create(b, loc, lane, idx(4));
+    xLaneColumn = add(
+        add(mul(arith::DivUIOp::create(b, loc, j, idx(subTilesPerSpan)),
+                idx(xSpan)),
+            mul(tt, idx(xSpan / 4))),
+        add(mul(arith::RemUIOp::create(b, loc, j, idx(subTilesPerSpan)),
+                idx(4)),
+            mul(h, idx(2))));
+    // Core matrix 2 j + h of the row's group, 4 t bytes into its row.
+    xLaneOffset = add(mul(add(mul(j, idx(2)), h), idx(kCoreMatrixStrideK / 2)),
+                      mul(tt, idx(2)));
+  }
 
   // The shared-memory matrix descriptor (PTX ISA, wgmma): start address,
   // leading (K) and stride (8-row) byte offsets, all in 16-byte units;
@@ -168,13 +184,15 @@ void StagedEmitter::prepareWgmma() {
 void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
   Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
   const int64_t stageValues = activationStageBytes(schedule) / 2;
-  // One warp per row (32 pairs); the thread count is a multiple of 32, so
-  // the pair is the lane's.
+  // A row is 64 / perCopy copies, 32 or 8, and the thread count is a
+  // multiple of 32, so which part of its row a thread copies is fixed.
   // Rows past M repeat the last one and chunks past K the last one: their
   // sums are never stored or their buffers never read, so nothing needs
   // zeros (which would cost a select per copy).
-  forEachThreadIndex(rows * 32, [&](Value index) {
-    Value r = arith::DivUIOp::create(b, loc, index, idx(32));
+  const int64_t perCopy = valuesPerCopy(xSpan);
+  const int64_t copiesPerRow = Geometry::kTileCols / perCopy;
+  forEachThreadIndex(rows * copiesPerRow, [&](Value index) {
+    Value r = arith::DivUIOp::create(b, loc, index, idx(copiesPerRow));
     Value row = add(mBlock, r);
     Value dst = add(
         add(mul(slot, idx(stageValues)),
@@ -185,7 +203,7 @@ void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
     copy(ops.x,
          {arith::MinUIOp::create(b, loc, row, lastRow),
           add(chunkColumn, xLaneColumn)},
-         xShared, dst, 2, Value());
+         xShared, dst, perCopy, Value());
   });
 }
 

@@ -7,7 +7,19 @@
 using namespace qmlir::core;
 
 const char *qmlir::core::toString(Layout layout) {
-  return layout == Layout::MmaTile ? "mma_tile" : "canonical";
+  switch (layout) {
+  case Layout::Canonical:
+    return "canonical";
+  case Layout::MmaTile:
+    return "mma_tile";
+  case Layout::MmaTileLinear:
+    return "mma_tile_linear";
+  }
+  return "canonical";
+}
+
+bool qmlir::core::isMmaTile(Layout layout) {
+  return layout == Layout::MmaTile || layout == Layout::MmaTileLinear;
 }
 
 std::optional<Layout> qmlir::core::parseLayout(std::string_view name) {
@@ -15,6 +27,8 @@ std::optional<Layout> qmlir::core::parseLayout(std::string_view name) {
     return Layout::Canonical;
   if (name == "mma_tile")
     return Layout::MmaTile;
+  if (name == "mma_tile_linear")
+    return Layout::MmaTileLinear;
   return std::nullopt;
 }
 
@@ -24,14 +38,14 @@ std::string qmlir::core::layoutSupport(Layout layout, const Scheme &scheme,
     return "";
   using G = MmaTileGeometry;
   if (!scheme.isInteger() || scheme.isMixed())
-    return "the mma_tile layout holds fixed-width integer codes only";
+    return std::string("the ") + toString(layout) + " layout holds fixed-width integer codes only";
   if (scheme.bits != 4 && scheme.bits != 8)
-    return "the mma_tile layout holds 4- or 8-bit codes, not " +
+    return std::string("the ") + toString(layout) + " layout holds 4- or 8-bit codes, not " +
            std::to_string(scheme.bits) + "-bit";
   if (scheme.actOrder)
-    return "the mma_tile layout does not take act-order weights";
+    return std::string("the ") + toString(layout) + " layout does not take act-order weights";
   if (scheme.zero == ZeroKind::Float)
-    return "the mma_tile layout takes integer zero points or none";
+    return std::string("the ") + toString(layout) + " layout takes integer zero points or none";
   if (n % G::kTileRows != 0)
     return "N = " + std::to_string(n) + " is not a multiple of " +
            std::to_string(G::kTileRows);
@@ -60,16 +74,21 @@ int64_t qmlir::core::mmaPermutationSpan(const Scheme &scheme) {
   return scheme.groupSize % 32 == 0 ? 32 : 16;
 }
 
+int64_t qmlir::core::mmaKSpan(Layout layout, const Scheme &scheme) {
+  assert(isMmaTile(layout));
+  return layout == Layout::MmaTileLinear ? 8 : mmaPermutationSpan(scheme);
+}
+
 std::array<int64_t, 2> qmlir::core::mmaElementPosition(int lane, int subTile,
                                                        int element,
                                                        int64_t span) {
   int g = lane / 4, t = lane % 4;
   int q = element / 2, h = element % 2;
-  int64_t subTilesPerSpan = span / MmaTileGeometry::kSubTileCols;
-  int64_t first = span * (subTile / subTilesPerSpan);
-  return {g + 8 * (q % 2),
-          first + span / 4 * t + 4 * (subTile % subTilesPerSpan) +
-              2 * (q / 2) + h};
+  // Register q / 2 of sub-tile j is the lane's word 2 j + q / 2; a span
+  // holds span / 8 of the lane's words, span / 4 contiguous columns.
+  int64_t word = 2 * subTile + q / 2, wordsPerSpan = span / 8;
+  return {g + 8 * (q % 2), span * (word / wordsPerSpan) + span / 4 * t +
+                               2 * (word % wordsPerSpan) + h};
 }
 
 namespace {
@@ -78,13 +97,14 @@ namespace {
 /// arrangedWords, slot)`, where the code is slot `slot` of the arranged
 /// sub-tile words.
 template <typename Visit>
-void forEachMmaCode(const Scheme &scheme, int64_t n, int64_t k, Visit visit) {
+void forEachMmaCode(Layout layout, const Scheme &scheme, int64_t n, int64_t k,
+                    Visit visit) {
   using G = MmaTileGeometry;
   const unsigned bits = scheme.bits;
   const int64_t colTiles = k / G::kTileCols;
   const int64_t wordsPerLane = bits; // 4 sub-tiles x 8 codes x bits / 32
   const int64_t wordsPerSubTile = bits / 4;
-  const int64_t span = mmaPermutationSpan(scheme);
+  const int64_t span = mmaKSpan(layout, scheme);
   for (int64_t rowTile = 0; rowTile < n / G::kTileRows; ++rowTile)
     for (int64_t colTile = 0; colTile < colTiles; ++colTile)
       for (int lane = 0; lane < G::kLanes; ++lane)
@@ -111,7 +131,7 @@ qmlir::core::arrangeCodes(Layout layout, const Scheme &scheme, int64_t n,
   assert(layoutSupport(layout, scheme, n, k).empty());
   const int64_t rowWords = scheme.codeWordsPerRow(k);
   std::vector<uint32_t> arranged(canonical.size(), 0);
-  forEachMmaCode(scheme, n, k,
+  forEachMmaCode(layout, scheme, n, k,
                  [&](int64_t r, int64_t c, int64_t word, int slot) {
                    insertCode(&arranged[word], slot, scheme.bits,
                               extractCode(&canonical[r * rowWords], c,
@@ -128,7 +148,7 @@ qmlir::core::canonicalCodes(Layout layout, const Scheme &scheme, int64_t n,
   assert(layoutSupport(layout, scheme, n, k).empty());
   const int64_t rowWords = scheme.codeWordsPerRow(k);
   std::vector<uint32_t> canonical(arranged.size(), 0);
-  forEachMmaCode(scheme, n, k,
+  forEachMmaCode(layout, scheme, n, k,
                  [&](int64_t r, int64_t c, int64_t word, int slot) {
                    insertCode(&canonical[r * rowWords], c, scheme.bits,
                               extractCode(&arranged[word], slot, scheme.bits));

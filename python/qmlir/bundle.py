@@ -27,7 +27,7 @@ class Kernel:
     up_scheme: Optional[str]
     has_bias: bool
     has_residual: bool
-    layout: str  # how it reads codes: "canonical" or "mma_tile"
+    layout: str  # how it reads codes: "canonical", "mma_tile" or "mma_tile_linear"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Layer:
     has_residual: bool
     num_weights: int
     m_max: int  # the smallest M is 1
-    layout: str  # of its codes weights: "canonical" or "mma_tile"
+    layout: str  # of its codes weights: "canonical", "mma_tile" or "mma_tile_linear"
 
 
 @dataclass(frozen=True)

@@ -422,8 +422,8 @@ private:
       std::optional<qmlir::core::Layout> parsed = qmlir::core::parseLayout(name);
       if (!parsed)
         fail(layoutPath, "unknown layout \"" + name +
-                             "\" (this runtime knows \"canonical\" and "
-                             "\"mma_tile\")");
+                             "\" (this runtime knows \"canonical\", "
+                             "\"mma_tile\" and \"mma_tile_linear\")");
       kernel.layout = *parsed;
       for (const qmlir::core::Scheme *scheme : {&kernel.scheme, &kernel.upScheme}) {
         if (scheme == &kernel.upScheme && !kernel.isSwiglu())

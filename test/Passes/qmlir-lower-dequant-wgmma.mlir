@@ -1,4 +1,4 @@
-// RUN: qmlir-opt %s --qmlir-lower-dequant | FileCheck %s
+// RUN: qmlir-opt %s --split-input-file --qmlir-lower-dequant | FileCheck %s
 
 // A wgmma schedule: one warpgroup (64 columns) over 2 x 8 = 16 rows, 3
 // stages. Activations go to shared memory as core matrices in the weights'
@@ -37,5 +37,29 @@
 func.func @wgmma(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x2xf16>, %z: tensor<64x1xi32>) -> tensor<?x64xf16> {
   %w = qmlir.pack %c, %s, %z : (tensor<64x32xi32>, tensor<64x2xf16>, tensor<64x1xi32>) -> !w
   %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 2, unroll = 1, stages = 3>]} : tensor<?x256xf16>, !w -> tensor<?x64xf16>
+  return %y : tensor<?x64xf16>
+}
+
+// -----
+
+// With #qmlir.layout<mma_tile_linear> K is in order: 16-byte copies, lane
+// l % 8 taking piece l % 8 of a row (K 8 (l % 8)) into core matrix l % 8
+// (72 values, 144 bytes, apart).
+!w = !qmlir.qtensor<64x256, #qmlir.scheme<i4, group = 32, scale = f16>>
+// CHECK-LABEL: gpu.func @linear_matmul0_b0(
+// CHECK-SAME: %[[X:[^:]*]]: memref<?x256xf16>
+// CHECK: %[[TID:.*]] = gpu.thread_id x
+// CHECK: %[[LANE:.*]] = arith.remui %[[TID]], %c32
+// CHECK: %[[PIECE:.*]] = arith.remui %[[LANE]], %c8
+// CHECK: %[[COLUMN:.*]] = arith.muli %[[PIECE]], %c8
+// CHECK: %[[OFFSET:.*]] = arith.muli %[[PIECE]], %c72
+// CHECK: arith.addi %{{.*}}, %[[OFFSET]]
+// CHECK: %[[K:.*]] = arith.addi %{{.*}}, %[[COLUMN]]
+// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}, %[[K]]], %{{.*}}[%{{.*}}], 8 {bypassL1} :
+// CHECK: scf.for
+// CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16
+func.func @linear(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x8xf16>) -> tensor<?x64xf16> {
+  %w = qmlir.pack %c, %s : (tensor<64x32xi32>, tensor<64x8xf16>) -> !w
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile_linear>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 2, unroll = 1, stages = 3>]} : tensor<?x256xf16>, !w -> tensor<?x64xf16>
   return %y : tensor<?x64xf16>
 }

@@ -49,7 +49,7 @@ func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf1
 !w = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 func.func @no_layout(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf16>) -> tensor<?x32xf16> {
   %w = qmlir.pack %c, %s : (tensor<32x16xi32>, tensor<32x2xf16>) -> !w
-  // expected-error @+1 {{cannot lower to tensor-core kernels: the weights must be in #qmlir.layout<mma_tile> (run qmlir-reorder-layout)}}
+  // expected-error @+1 {{cannot lower to tensor-core kernels: the weights must be in #qmlir.layout<mma_tile> or <mma_tile_linear> (run qmlir-reorder-layout)}}
   %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>
   return %y : tensor<?x32xf16>
 }

@@ -35,7 +35,7 @@ func.func @layer(%x: tensor<?x256xf16>, %c: tensor<128x32xi32>, %s: tensor<128x2
 // the weights' A registers, then waits for them.
 // WGMMA: gpu.binary @qmlir_kernels
 // WGMMA-SAME: .visible .entry layer_matmul0_b4(
-// WGMMA-SAME: cp.async.ca.shared.global [%rd{{[0-9]+}}{{[^]]*}}], [%rd{{[0-9]+}}{{[^]]*}}], 4;
+// WGMMA-SAME: cp.async.cg.shared.global [%rd{{[0-9]+}}{{[^]]*}}], [%rd{{[0-9]+}}{{[^]]*}}], 16;
 // WGMMA-SAME: cp.async.wait_group \092;
 // WGMMA-SAME: fence.proxy.async.shared::cta;
 // WGMMA-SAME: bar.sync \090;

@@ -151,13 +151,19 @@ TEST_F(RuntimeTest, UnknownLayout) {
   kernel0()["layout"] = "swizzled";
   expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
                   {"kernels[0].layout", "unknown layout \"swizzled\"",
-                   "\"canonical\" and \"mma_tile\""});
+                   "\"canonical\", \"mma_tile\" and \"mma_tile_linear\""});
 }
 
 TEST_F(RuntimeTest, LayoutTheSchemeCannotUse) {
   // 3-bit codes have no tensor-core layout: refused, not misread.
   manifest["kernels"][1]["layout"] = "mma_tile";
   expectOpenFails(QMLIR_ERROR_BAD_MANIFEST, {"kernels[1].layout", "3-bit"});
+}
+
+TEST_F(RuntimeTest, LinearLayoutTheSchemeCannotUse) {
+  manifest["kernels"][1]["layout"] = "mma_tile_linear";
+  expectOpenFails(QMLIR_ERROR_BAD_MANIFEST,
+                  {"kernels[1].layout", "mma_tile_linear", "3-bit"});
 }
 
 TEST_F(RuntimeTest, GridRowsPerBlock) {

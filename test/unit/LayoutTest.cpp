@@ -4,7 +4,9 @@
 // m16n8k16 A fragment, written out here independently of Layout.cpp: each
 // lane loads its words as the kernel does (one 16-byte load per 4 bits of
 // code width), takes register q of a sub-tile with the kernel's shift and
-// mask, and must find the weights that the ISA assigns to that register.
+// mask, and must find the weights that the ISA assigns to that register
+// (at K's permuted column for mma_tile, at its own column for
+// mma_tile_linear).
 //
 //===----------------------------------------------------------------------===//
 
@@ -69,6 +71,7 @@ struct Case {
   bool isSigned;
   unsigned bits;
   int64_t n, k, group;
+  Layout layout = Layout::MmaTile;
 };
 
 class MmaTileLayoutTest : public testing::TestWithParam<Case> {};
@@ -77,7 +80,7 @@ TEST_P(MmaTileLayoutTest, KernelReadGivesTheLogicalCodes) {
   const Case c = GetParam();
   Scheme scheme = intScheme(c.isSigned, c.bits, c.group);
   const int span = c.group % 64 == 0 ? 64 : (c.group % 32 == 0 ? 32 : 16);
-  ASSERT_EQ(layoutSupport(Layout::MmaTile, scheme, c.n, c.k), "");
+  ASSERT_EQ(layoutSupport(c.layout, scheme, c.n, c.k), "");
   // Random codes straight into the canonical bit streams.
   std::mt19937 rng(7);
   const int64_t rowWords = scheme.codeWordsPerRow(c.k);
@@ -85,7 +88,7 @@ TEST_P(MmaTileLayoutTest, KernelReadGivesTheLogicalCodes) {
   for (uint32_t &word : canonical)
     word = rng();
   std::vector<uint32_t> arranged =
-      arrangeCodes(Layout::MmaTile, scheme, c.n, c.k, canonical);
+      arrangeCodes(c.layout, scheme, c.n, c.k, canonical);
   ASSERT_EQ(arranged.size(), canonical.size());
 
   const uint32_t mask = c.bits == 4 ? 0x000F000Fu : 0x00FF00FFu;
@@ -114,7 +117,10 @@ TEST_P(MmaTileLayoutTest, KernelReadGivesTheLogicalCodes) {
             for (int h = 0; h < 2; ++h) {
               auto [row, col] = isaFragmentPosition(lane, 2 * q + h);
               int64_t r = rowTile * 16 + row;
-              int64_t k = colTile * 64 + permutedColumn(subTile, col, span);
+              int64_t k = colTile * 64 + (c.layout == Layout::MmaTileLinear
+                                              ? 16 * subTile + col
+                                              : permutedColumn(subTile, col,
+                                                               span));
               uint32_t expected =
                   extractCode(&canonical[r * rowWords], k, c.bits);
               ASSERT_EQ(h ? hi : lo, expected)
@@ -124,7 +130,7 @@ TEST_P(MmaTileLayoutTest, KernelReadGivesTheLogicalCodes) {
           }
       }
   EXPECT_EQ(checked, c.n * c.k);
-  EXPECT_EQ(canonicalCodes(Layout::MmaTile, scheme, c.n, c.k, arranged),
+  EXPECT_EQ(canonicalCodes(c.layout, scheme, c.n, c.k, arranged),
             canonical);
 }
 
@@ -133,7 +139,19 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(Case{false, 4, 16, 64, 64}, Case{true, 4, 48, 320, 64},
                     Case{false, 8, 32, 128, 128}, Case{true, 8, 16, 192, 32},
                     Case{false, 4, 32, 192, 48}, Case{true, 4, 16, 128, 16},
-                    Case{false, 4, 16, 192, 96}));
+                    Case{false, 4, 16, 192, 96},
+                    Case{false, 4, 32, 128, 128, Layout::MmaTileLinear},
+                    Case{true, 4, 16, 192, 16, Layout::MmaTileLinear},
+                    Case{true, 8, 48, 128, 32, Layout::MmaTileLinear},
+                    Case{false, 8, 16, 320, 0, Layout::MmaTileLinear}));
+
+TEST(MmaTileLayoutTest, KSpans) {
+  Scheme g32 = intScheme(false, 4, 32);
+  EXPECT_EQ(mmaKSpan(Layout::MmaTile, g32), 32);
+  EXPECT_EQ(mmaKSpan(Layout::MmaTileLinear, g32), 8);
+  EXPECT_TRUE(isMmaTile(Layout::MmaTileLinear));
+  EXPECT_FALSE(isMmaTile(Layout::Canonical));
+}
 
 TEST(LayoutTest, CanonicalIsTheIdentity) {
   Scheme scheme = intScheme(true, 3, 32);
@@ -164,6 +182,8 @@ TEST(LayoutTest, SupportNamesWhatIsWrong) {
   nf4.kind = ElementKind::NormalFloat;
   EXPECT_NE(layoutSupport(Layout::MmaTile, nf4, 16, 64), "");
   EXPECT_EQ(layoutSupport(Layout::Canonical, nf4, 3, 5), "");
+  EXPECT_EQ(layoutSupport(Layout::MmaTileLinear, nf4, 16, 64),
+            "the mma_tile_linear layout holds fixed-width integer codes only");
 }
 
 TEST(LayoutTest, Names) {
@@ -171,6 +191,8 @@ TEST(LayoutTest, Names) {
   EXPECT_EQ(parseLayout("canonical"), Layout::Canonical);
   EXPECT_EQ(parseLayout("mma"), std::nullopt);
   EXPECT_STREQ(toString(Layout::MmaTile), "mma_tile");
+  EXPECT_EQ(parseLayout("mma_tile_linear"), Layout::MmaTileLinear);
+  EXPECT_STREQ(toString(Layout::MmaTileLinear), "mma_tile_linear");
 }
 
 } // namespace

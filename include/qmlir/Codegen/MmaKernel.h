@@ -10,6 +10,7 @@
 #define QMLIR_CODEGEN_MMAKERNEL_H
 
 #include "qmlir/Core/Format.h"
+#include "qmlir/Core/Layout.h"
 #include "qmlir/Dialect/Qmlir.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -19,6 +20,8 @@ namespace qmlir::codegen {
 
 /// The kernel arguments a body reads.
 struct MmaKernelOperands {
+  /// The weights' codes' arrangement (MmaTile or MmaTileLinear).
+  core::Layout layout = core::Layout::MmaTile;
   mlir::Value x;
   struct Weight {
     core::Scheme scheme;

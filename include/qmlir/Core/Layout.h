@@ -25,7 +25,18 @@
 //     the B/4 words, little-endian) holds fragment element e = slotElement(s):
 //     register q = e / 2 (rows g + 8 (q % 2), columns 2t + 8 (q / 2)), half
 //     h = e % 2 (column + h), where g = l / 4 and t = l % 4 as in the PTX
-//     ISA's m16n8k16 A fragment.
+//     ISA's m16n8k16 A fragment;
+//   - K is permuted within spans of 64, 32 or 16 columns (the largest that
+//     divides the group size) so that a lane's activations are contiguous:
+//     a lane's words are span / 4 contiguous columns of each span, and one
+//     16-byte load fetches a lane's B fragments (mmaElementPosition).
+//
+// MmaTileLinear is the same arrangement with K in its own order (a span of
+// 8: the columns of a lane's register are 2t, 2t + 1 and 2t + 8, 2t + 9 of
+// its sub-tile). It is what wgmma wants: the tensor cores read activations
+// from shared memory as 16-byte rows of 8 consecutive columns, so they are
+// copied in 16-byte pieces; lanes that load B fragments themselves take 4
+// bytes per register instead of 16 bytes per four.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,13 +54,18 @@
 
 namespace qmlir::core {
 
-enum class Layout { Canonical, MmaTile };
+enum class Layout { Canonical, MmaTile, MmaTileLinear };
 
-/// "canonical" or "mma_tile" (the IR's and the manifest's spelling).
+/// "canonical", "mma_tile" or "mma_tile_linear" (the IR's and the
+/// manifest's spelling).
 const char *toString(Layout layout);
 std::optional<Layout> parseLayout(std::string_view name);
 
-/// Geometry of the MmaTile layout.
+/// Whether `layout` is one of the tensor-core arrangements (MmaTile,
+/// MmaTileLinear), which share their geometry and codes' slots.
+bool isMmaTile(Layout layout);
+
+/// Geometry of the MmaTile layouts.
 struct MmaTileGeometry {
   static constexpr int64_t kTileRows = 16;
   static constexpr int64_t kTileCols = 64;
@@ -67,13 +83,18 @@ std::string layoutSupport(Layout layout, const Scheme &scheme, int64_t n,
 /// sub-tile words holds, for `bits`-bit codes (4 or 8).
 int mmaSlotElement(unsigned bits, int slot);
 
-/// MmaTile: the span of K's permutation, the largest of 64, 32 and 16 that
-/// divides the group size (64 for per-channel and per-tensor scales).
+/// The largest of 64, 32 and 16 that divides the group size (64 for
+/// per-channel and per-tensor scales): the sub-tiles of such a span share
+/// their scales, and MmaTile permutes K within spans of this size.
 int64_t mmaPermutationSpan(const Scheme &scheme);
 
-/// MmaTile: the logical (row, column) within a 16 x 64 tile of fragment
-/// element `element` of lane `lane` in sub-tile `subTile` (with K permuted
-/// in spans of `span` columns as described above).
+/// The span of K's permutation in mma layout `layout`: mmaPermutationSpan
+/// for MmaTile, 8 (no permutation) for MmaTileLinear.
+int64_t mmaKSpan(Layout layout, const Scheme &scheme);
+
+/// The logical (row, column) within a 16 x 64 tile of fragment element
+/// `element` of lane `lane` in sub-tile `subTile`, with K permuted in spans
+/// of `span` columns (mmaKSpan) as described above.
 std::array<int64_t, 2> mmaElementPosition(int lane, int subTile, int element,
                                           int64_t span);
 

@@ -91,8 +91,9 @@ typedef struct qmlir_kernel_info {
   int has_bias;           /* matmul: takes a "bias" [1, n] before "out" */
   int has_residual;       /* takes a "residual" [M, n] before "out" */
   const char *layout;     /* how it reads "codes" parts: "canonical" (the
-                             row-major bit streams of the scheme) or
-                             "mma_tile" (qmlir/Core/Layout.h) */
+                             row-major bit streams of the scheme),
+                             "mma_tile" or "mma_tile_linear"
+                             (qmlir/Core/Layout.h) */
 } qmlir_kernel_info;
 
 /* Fills `info` for `kernel`; QMLIR_ERROR_NOT_FOUND if there is no such
