@@ -99,7 +99,8 @@ struct QmlirLowerDequantPass
           return signalPassFailure();
         }
         const int64_t shared =
-            codegen::mmaKernelSharedMemoryBytes(schedule, projection.schemes);
+            codegen::mmaKernelSharedMemoryBytes(schedule, projection.schemes,
+                                                layout);
         const int64_t sharedLimit = codegen::maxSharedMemoryPerBlock(chip);
         if (shared > sharedLimit) {
           projection.op->emitError("")

@@ -26,13 +26,15 @@ struct QmlirReorderLayoutPass
           op->hasAttr(kLayoutAttrName))
         return WalkResult::advance();
       // wgmma reads activations as 16-byte rows of consecutive K, which
-      // only the linear order lets them be copied as.
-      const bool wgmma = llvm::any_of(schedules, [](Attribute schedule) {
-        auto attr = dyn_cast<ScheduleAttr>(schedule);
-        return attr && attr.isWgmma();
-      });
+      // only the linear order lets them be copied as (the pass's
+      // description says what it costs the split-K kernels).
+      const bool linear =
+          linearK && llvm::any_of(schedules, [](Attribute schedule) {
+            auto attr = dyn_cast<ScheduleAttr>(schedule);
+            return attr && attr.isWgmma();
+          });
       op->setAttr(kLayoutAttrName,
-                  LayoutAttr::get(&getContext(), wgmma ? Layout::MmaTileLinear
+                  LayoutAttr::get(&getContext(), linear ? Layout::MmaTileLinear
                                                        : Layout::MmaTile));
       // The dialect's verifier names what keeps the weights out of the layout.
       if (failed(mlir::verify(op)))

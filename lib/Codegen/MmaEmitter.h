@@ -121,6 +121,12 @@ protected:
   mlir::Value rowTileOf(int64_t i);
 };
 
+/// The split-K body's dynamic shared memory: where K is in order and a
+/// warp has more than one m tile, each warp stages its activations there,
+/// 8 rows x 64 values per chunk in flight and m tile.
+int64_t splitKScratchBytes(ScheduleAttr schedule, core::Layout layout,
+                           const core::Scheme &scheme);
+
 /// The two bodies emitMmaKernel chooses between: warps split K
 /// (MmaKernel.cpp), or warps tile the output through shared-memory stages
 /// (MmaKernelStaged.cpp).

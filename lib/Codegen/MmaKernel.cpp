@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -371,18 +372,33 @@ public:
   void emit(gpu::GPUFuncOp kernel);
 
 private:
-  ChunkLoads load(Value chunk);
+  /// The codes, scales and activations of `chunk`; where activations are
+  /// staged (stagesActivations), only their copies into scratch slot
+  /// `slot`, which readStagedActivations reads once they have landed.
+  ChunkLoads load(Value chunk, int64_t slot);
+  /// Whether activations pass through the warp's scratch in shared memory:
+  /// K in order (a lane's B fragment words are 16 bytes apart) and more
+  /// than one m tile (one row's words, broadcast to all lanes, load well
+  /// as 4-byte loads).
+  bool stagesActivations() const;
   /// Loops over the warp's chunks [first, end) with the given step, `unroll`
   /// chunks per iteration.
   SmallVector<Value> loopOverChunks(Value first, Value end, int64_t unroll,
                                     ValueRange accs);
+  /// `loads.x` from scratch slot `slot`: two ldmatrix.x4 per m tile.
+  void readStagedActivations(ChunkLoads &loads, int64_t slot);
+  /// Element offset of row `row`'s 16-byte piece `piece` of m tile `mt` in
+  /// scratch slot `slot` of this warp.
+  Value scratchIndex(int64_t slot, int64_t mt, Value row, Value piece);
   SmallVector<Value> xRows;  // clamped row index per m tile
   SmallVector<Value> xValid; // whether that row exists
+  /// Staged activations: per warp, `unroll` slots of tile_m x 8 rows x 64.
+  Value xScratch;
 };
 
 } // namespace
 
-ChunkLoads SplitKEmitter::load(Value chunk) {
+ChunkLoads SplitKEmitter::load(Value chunk, int64_t slot) {
   ChunkLoads loads;
   const int64_t chunks = k / Geometry::kTileCols;
   for (const MmaKernelOperands::Weight &w : ops.weights) {
@@ -403,6 +419,21 @@ ChunkLoads SplitKEmitter::load(Value chunk) {
     }
   }
   deriveScales(loads, fetchScales(chunk), chunk);
+  if (stagesActivations()) {
+    // Lane (g, t) copies pieces t and t + 4 (K 8 t.. and 32 + 8 t..) of
+    // row g. Rows past M repeat the last row: their sums are never stored.
+    for (int64_t mt = 0; mt < schedule.getTileM(); ++mt)
+      for (int64_t half = 0; half < 2; ++half) {
+        Value piece = add(t, idx(4 * half));
+        nvgpu::DeviceAsyncCopyOp::create(
+            b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+            xScratch, ValueRange{scratchIndex(slot, mt, g, piece)}, ops.x,
+            ValueRange{xRows[mt], add(mul(chunk, idx(Geometry::kTileCols)),
+                                      mul(piece, idx(8)))},
+            b.getIndexAttr(8), Value(), UnitAttr());
+      }
+    return loads;
+  }
   // Lane t's words are contiguous within each span: load them directly.
   loads.x.resize(4);
   const int64_t span = xSpan;
@@ -429,6 +460,52 @@ ChunkLoads SplitKEmitter::load(Value chunk) {
   return loads;
 }
 
+bool SplitKEmitter::stagesActivations() const {
+  return xSpan == 8 && schedule.getTileM() > 1;
+}
+
+Value SplitKEmitter::scratchIndex(int64_t slot, int64_t mt, Value row,
+                                  Value piece) {
+  // Row r's piece p sits in 16-byte slot p ^ f(r), f(r) = 4 (r % 2) + r / 2:
+  // the 8 rows of one piece fall in 8 different bank groups (an ldmatrix
+  // reads a piece of each row), and so do pieces 0..3 (or 4..7) of rows
+  // 2 i and 2 i + 1 (8 lanes' copies).
+  Value swizzle =
+      add(mul(arith::RemUIOp::create(b, loc, row, idx(2)), idx(4)),
+          arith::DivUIOp::create(b, loc, row, idx(2)));
+  const int64_t tileValues = 8 * Geometry::kTileCols;
+  Value tile = add(mul(warp, idx(schedule.getUnroll() * schedule.getTileM())),
+                   idx(slot * schedule.getTileM() + mt));
+  return add(mul(tile, idx(tileValues)),
+             add(mul(row, idx(Geometry::kTileCols)),
+                 mul(arith::XOrIOp::create(b, loc, piece, swizzle), idx(8))));
+}
+
+void SplitKEmitter::readStagedActivations(ChunkLoads &loads, int64_t slot) {
+  // ldmatrix: lane l gives the address of row l % 8 of matrix l / 8.
+  Value row = arith::RemUIOp::create(b, loc, lane, idx(8));
+  Value matrix = arith::DivUIOp::create(b, loc, lane, idx(8));
+  auto fragmentsType = VectorType::get({4, 2}, elementType);
+  loads.x.assign(4, {});
+  for (int64_t mt = 0; mt < schedule.getTileM(); ++mt) {
+    SmallVector<Value, 8> words;
+    for (int64_t quarter = 0; quarter < 2; ++quarter) {
+      // Matrix i is piece 4 quarter + i: its register in lane (g, t) holds
+      // row g's K 2 t, 2 t + 1 of the piece, the B fragment word of
+      // sub-tile (4 quarter + i) / 2, register i % 2.
+      Value fragments = nvgpu::LdMatrixOp::create(
+          b, loc, fragmentsType, xScratch,
+          ValueRange{scratchIndex(slot, mt, row,
+                                  add(matrix, idx(4 * quarter)))},
+          /*transpose=*/false, /*numTiles=*/4);
+      for (int64_t i = 0; i < 4; ++i)
+        words.push_back(vector::ExtractOp::create(b, loc, fragments, i));
+    }
+    for (int64_t j = 0; j < 4; ++j)
+      loads.x[j].push_back({words[2 * j], words[2 * j + 1]});
+  }
+}
+
 SmallVector<Value> SplitKEmitter::loopOverChunks(Value first, Value end,
                                                  int64_t unroll,
                                                  ValueRange accs) {
@@ -437,13 +514,29 @@ SmallVector<Value> SplitKEmitter::loopOverChunks(Value first, Value end,
       b, loc, first, end, idx(warps * unroll), accs,
       [&](OpBuilder &, Location, Value chunk, ValueRange iterAccs) {
         SmallVector<Value> current(iterAccs);
+        // The previous iteration's ldmatrix reads are done before its
+        // slots are copied over.
+        if (stagesActivations())
+          NVVM::SyncWarpOp::create(b, loc, i32(-1));
         // All loads of the iteration first, so that they are in flight
         // together.
         std::vector<ChunkLoads> loads;
         for (int64_t u = 0; u < unroll; ++u)
-          loads.push_back(load(add(chunk, idx(u * warps))));
-        for (const ChunkLoads &l : loads)
-          compute(l, current);
+          loads.push_back(load(add(chunk, idx(u * warps)), u));
+        if (stagesActivations()) {
+          // Each lane waits for its own copies; the warp for everyone's.
+          Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+              b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
+              ValueRange{});
+          nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                           b.getI32IntegerAttr(0));
+          NVVM::SyncWarpOp::create(b, loc, i32(-1));
+        }
+        for (int64_t u = 0; u < unroll; ++u) {
+          if (stagesActivations())
+            readStagedActivations(loads[u], u);
+          compute(loads[u], current);
+        }
         scf::YieldOp::create(b, loc, current);
       });
   return SmallVector<Value>(loop.getResults());
@@ -464,6 +557,20 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
     xValid.push_back(
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, m));
     xRows.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
+  }
+
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+  if (stagesActivations()) {
+    Value bytes = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(),
+                        workgroup));
+    xScratch = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({warps * unroll * tileM * 8 * Geometry::kTileCols},
+                        elementType, AffineMap(), workgroup),
+        bytes, idx(0), ValueRange{});
   }
 
   Value zeroF = f32Zero();
@@ -488,8 +595,6 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   // Partial sums of all warps meet in shared memory: entry e of warp w is at
   // w * perWarp + e, e = ((p * tileN + i) * tileM + mt) * 128 + r * 32 + lane.
   const int64_t perWarp = int64_t(accs.size()) * 32;
-  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
-                                              gpu::AddressSpace::Workgroup);
   Value partials = kernel.addWorkgroupAttribution(
       MemRefType::get({warps * perWarp}, b.getF32Type(), AffineMap(), workgroup),
       loc);
@@ -540,6 +645,15 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   });
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b, loc);
+}
+
+int64_t qmlir::codegen::splitKScratchBytes(ScheduleAttr schedule,
+                                           core::Layout layout,
+                                           const core::Scheme &scheme) {
+  if (core::mmaKSpan(layout, scheme) != 8 || schedule.getTileM() == 1)
+    return 0;
+  return schedule.getWarps() * schedule.getUnroll() * schedule.getTileM() * 8 *
+         Geometry::kTileCols * 2;
 }
 
 void qmlir::codegen::emitSplitKKernel(OpBuilder &b, Location loc,

@@ -45,7 +45,8 @@ int64_t StagedEmitter::activationStageBytes(ScheduleAttr schedule) {
 }
 
 void StagedEmitter::copy(Value src, ValueRange srcIndices, Value dst,
-                         Value dstIndex, int64_t elements, Value srcElements) {
+                         Value dstIndex, int64_t elements, Value srcElements,
+                         bool keepInL1) {
   // Only 16-byte copies may bypass L1.
   const bool sixteenBytes =
       elements * cast<MemRefType>(src.getType()).getElementTypeBitWidth() ==
@@ -53,7 +54,8 @@ void StagedEmitter::copy(Value src, ValueRange srcIndices, Value dst,
   nvgpu::DeviceAsyncCopyOp::create(
       b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
       ValueRange{dstIndex}, src, srcIndices, b.getIndexAttr(elements),
-      srcElements, sixteenBytes ? b.getUnitAttr() : UnitAttr());
+      srcElements,
+      sixteenBytes && !keepInL1 ? b.getUnitAttr() : UnitAttr());
 }
 
 void StagedEmitter::copyActivationRows(Value chunkColumn, Value valid,
@@ -303,9 +305,10 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
 }
 
 int64_t qmlir::codegen::mmaKernelSharedMemoryBytes(
-    ScheduleAttr schedule, ArrayRef<core::Scheme> schemes) {
+    ScheduleAttr schedule, ArrayRef<core::Scheme> schemes,
+    core::Layout layout) {
   if (!schedule.isStaged())
-    return 0;
+    return splitKScratchBytes(schedule, layout, schemes.front());
   int64_t perStage = StagedEmitter::activationStageBytes(schedule);
   for (const core::Scheme &scheme : schemes)
     perStage += codeStageBytes(schedule, scheme);

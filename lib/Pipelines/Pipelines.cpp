@@ -54,7 +54,9 @@ void qmlir::buildGpuKernelsPipeline(OpPassManager &pm,
   schedule.tensorCores = options.tensorCores;
   schedule.chip = options.chip;
   pm.addPass(createQmlirSelectSchedule(schedule));
-  pm.addPass(createQmlirReorderLayout());
+  QmlirReorderLayoutOptions layout;
+  layout.linearK = options.linearK;
+  pm.addPass(createQmlirReorderLayout(layout));
   QmlirLowerDequantOptions dequant;
   dequant.chip = options.chip;
   dequant.features = options.features;

@@ -98,6 +98,8 @@ def main():
     parser.add_argument("--staged", action="store_true",
                         help="only problems for the staged kernel (M > 128)")
     parser.add_argument("--dir", default="random", help="folder in PACK")
+    parser.add_argument("--compile-arg", action="append", default=[],
+                        help="passed on to qmlir-compile (e.g. --linear-k)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     compile_tool = os.path.join(args.build, "bin", "qmlir-compile")
@@ -115,7 +117,7 @@ def main():
         name = f"p{len(rows):03d}"
         result = subprocess.run(
             [compile_tool, f"--n={n}", f"--k={k}", f"--act={act}", f"--scheme={scheme}",
-             "--force", "-o", os.path.join(root, name)],
+             *args.compile_arg, "--force", "-o", os.path.join(root, name)],
             capture_output=True, text=True)
         if result.returncode != 0:
             # A scheme/shape the format rejects (e.g. packing alignment): draw again.

@@ -1,7 +1,9 @@
 // RUN: qmlir-opt %s --split-input-file --qmlir-reorder-layout --verify-diagnostics | FileCheck %s
+// RUN: qmlir-opt %s --split-input-file "--qmlir-reorder-layout=linear-k=true" --verify-diagnostics | FileCheck %s --check-prefix=LINEAR
 
-// Scheduled ops get the mma_tile layout (mma_tile_linear when a schedule
-// issues wgmma); others and ops that have a layout already are left alone.
+// Scheduled ops get the mma_tile layout (with linear-k, mma_tile_linear
+// where a schedule issues wgmma); others and ops that have a layout already
+// are left alone.
 
 !w = !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 32, scale = bf16, zero = int>>
 // CHECK-LABEL: func.func @layouts
@@ -19,8 +21,11 @@ func.func @layouts(%x: tensor<?x384xbf16>, %w: !w) -> (tensor<?x96xbf16>, tensor
 
 !w = !qmlir.qtensor<128x256, #qmlir.scheme<u4, group = 32, scale = f16, zero = int>>
 // CHECK-LABEL: func.func @wgmma_linear
-// CHECK: qmlir.matmul %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile_linear>, qmlir.schedules
+// CHECK: qmlir.matmul %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules
 // CHECK: qmlir.swiglu %{{.*}}, %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules
+// LINEAR-LABEL: func.func @wgmma_linear
+// LINEAR: qmlir.matmul %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile_linear>, qmlir.schedules
+// LINEAR: qmlir.swiglu %{{.*}}, %{{.*}}, %{{.*}} {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules
 func.func @wgmma_linear(%x: tensor<?x256xf16>, %w: !w) -> (tensor<?x128xf16>, tensor<?x128xf16>) {
   %a = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 128], warps = 4, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x256xf16>, !w -> tensor<?x128xf16>
   %b = qmlir.swiglu %x, %w, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x256xf16>, !w, !w -> tensor<?x128xf16>

@@ -1,5 +1,6 @@
 // RUN: qmlir-opt %s "--qmlir-to-cubin=format=isa chip=sm_80" | FileCheck %s
 // RUN: qmlir-opt %s --qmlir-to-cubin=format=isa | FileCheck %s --check-prefix=WGMMA
+// RUN: qmlir-opt %s "--qmlir-to-cubin=format=isa linear-k=true" | FileCheck %s --check-prefix=LINEAR
 // RUN: %if ptxas %{ qmlir-opt %s --qmlir-to-cubin=toolkit=%cuda_toolkit | FileCheck %s --check-prefix=CUBIN %}
 
 // From M = 129 on the rule picks the staged kernel (bucket 4). On sm_80 its
@@ -35,7 +36,7 @@ func.func @layer(%x: tensor<?x256xf16>, %c: tensor<128x32xi32>, %s: tensor<128x2
 // the weights' A registers, then waits for them.
 // WGMMA: gpu.binary @qmlir_kernels
 // WGMMA-SAME: .visible .entry layer_matmul0_b4(
-// WGMMA-SAME: cp.async.cg.shared.global [%rd{{[0-9]+}}{{[^]]*}}], [%rd{{[0-9]+}}{{[^]]*}}], 16;
+// WGMMA-SAME: cp.async.ca.shared.global [%rd{{[0-9]+}}{{[^]]*}}], [%rd{{[0-9]+}}{{[^]]*}}], 4;
 // WGMMA-SAME: cp.async.wait_group \092;
 // WGMMA-SAME: fence.proxy.async.shared::cta;
 // WGMMA-SAME: bar.sync \090;
@@ -43,6 +44,21 @@ func.func @layer(%x: tensor<?x256xf16>, %c: tensor<128x32xi32>, %s: tensor<128x2
 // WGMMA-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%r{{[0-9]+}}, {{.*}}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 0;
 // WGMMA-SAME: wgmma.commit_group.sync.aligned;
 // WGMMA-SAME: wgmma.wait_group.sync.aligned 0;
+
+// With linear-k the weights are in mma_tile_linear: the split-K kernel of
+// M = 9..16 (two 8-row tiles per warp) copies 16-byte pieces of activations
+// into its scratch, waits for them, and reads B fragments with ldmatrix;
+// the staged kernel copies activations in 16-byte pieces that stay in L1.
+// LINEAR: gpu.binary @qmlir_kernels
+// LINEAR-SAME: .visible .entry layer_matmul0_b1(
+// LINEAR-SAME: bar.warp.sync \09-1;
+// LINEAR-SAME: cp.async.ca.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16;
+// LINEAR-SAME: cp.async.wait_group \090;
+// LINEAR-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// LINEAR-SAME: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// LINEAR-SAME: .visible .entry layer_matmul0_b4(
+// LINEAR-SAME: cp.async.ca.shared.global [%rd{{[0-9]+}}{{[^]]*}}], [%rd{{[0-9]+}}{{[^]]*}}], 16;
+// LINEAR-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 
 // CUBIN: gpu.binary @qmlir_kernels
 // CUBIN-SAME: bin = "\7FELF

@@ -179,6 +179,7 @@ qmlir::compile::compileKernels(ModuleOp module, const CompileOptions &options) {
   gpuOptions.blockSize = options.blockSize;
   gpuOptions.toolkit = options.toolkit;
   gpuOptions.tensorCores = options.tensorCores;
+  gpuOptions.linearK = options.linearK;
   gpuOptions.format = "bin";
   PassManager kernelsPm(module.getContext());
   qmlir::buildGpuKernelsPipeline(kernelsPm, gpuOptions);

@@ -26,6 +26,8 @@ struct CompileOptions {
   int64_t blockSize = 128;
   /// Tensor-core kernels per M bucket where the layout allows (else SIMT).
   bool tensorCores = true;
+  /// mma_tile_linear for the weights of wgmma kernels (qmlir-reorder-layout).
+  bool linearK = false;
   /// Prints what is being done and how long it took to stderr.
   bool progress = false;
 };

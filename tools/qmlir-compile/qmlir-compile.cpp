@@ -81,6 +81,12 @@ llvm::cl::opt<bool> tensorCores(
                    "mma_tile layout can hold (--tensor-cores=false: SIMT "
                    "kernels only)"),
     llvm::cl::init(true));
+llvm::cl::opt<bool> linearK(
+    "linear-k",
+    llvm::cl::desc("Store the weights of layers whose large-M kernel issues "
+                   "wgmma (sm_90a) in mma_tile_linear: faster prefill "
+                   "(M >= 129), slower decode"),
+    llvm::cl::init(false));
 llvm::cl::opt<int64_t> blockSize("block-size",
                                  llvm::cl::desc("Threads per block"),
                                  llvm::cl::init(128));
@@ -199,6 +205,7 @@ int main(int argc, char **argv) {
     options.toolkit = "/usr/local/cuda";
   options.blockSize = blockSize;
   options.tensorCores = tensorCores;
+  options.linearK = linearK;
   options.progress = !quiet;
 
   if (!modelSpec.empty() || !checkpointPath.empty()) {

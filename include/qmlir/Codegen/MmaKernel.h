@@ -32,9 +32,11 @@ struct MmaKernelOperands {
 };
 
 /// Dynamic shared memory a kernel of `schedule` needs for weights of
-/// `schemes` (0 unless the schedule has stages).
+/// `schemes` in `layout`: the staged kernels' buffers, or the split-K
+/// kernel's activation scratch where K is in order (0 otherwise).
 int64_t mmaKernelSharedMemoryBytes(ScheduleAttr schedule,
-                                   llvm::ArrayRef<core::Scheme> schemes);
+                                   llvm::ArrayRef<core::Scheme> schemes,
+                                   core::Layout layout);
 
 /// Fills the empty `kernel` (see createProjectionKernel) with the body that
 /// `schedule` describes, for activations of `elementType` and a weight of

@@ -28,6 +28,12 @@ struct GpuPipelineOptions : mlir::PassPipelineOptions<GpuPipelineOptions> {
       llvm::cl::desc("Give ops the mma_tile layout can hold tensor-core "
                      "kernels per M bucket (false: SIMT kernels only)"),
       llvm::cl::init(true)};
+  Option<bool> linearK{
+      *this, "linear-k",
+      llvm::cl::desc("Weights that a wgmma kernel reads in mma_tile_linear "
+                     "(faster from M = 129 on, slower below; see "
+                     "qmlir-reorder-layout)"),
+      llvm::cl::init(false)};
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("What gpu.binary holds: bin (cubin, needs ptxas), isa "
