@@ -44,7 +44,8 @@ func.func @wgmma(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x2xf
 
 // With #qmlir.layout<mma_tile_linear> K is in order: 16-byte copies, lane
 // l % 8 taking piece l % 8 of a row (K 8 (l % 8)) into core matrix l % 8
-// (72 values, 144 bytes, apart).
+// (72 values, 144 bytes, apart), through L1 (no bypassL1: blocks along N
+// that share an SM read the same rows).
 !w = !qmlir.qtensor<64x256, #qmlir.scheme<i4, group = 32, scale = f16>>
 // CHECK-LABEL: gpu.func @linear_matmul0_b0(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x256xf16>
@@ -55,7 +56,7 @@ func.func @wgmma(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x2xf
 // CHECK: %[[OFFSET:.*]] = arith.muli %[[PIECE]], %c72
 // CHECK: arith.addi %{{.*}}, %[[OFFSET]]
 // CHECK: %[[K:.*]] = arith.addi %{{.*}}, %[[COLUMN]]
-// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}, %[[K]]], %{{.*}}[%{{.*}}], 8 {bypassL1} :
+// CHECK: nvgpu.device_async_copy %[[X]][%{{.*}}, %[[K]]], %{{.*}}[%{{.*}}], 8 :
 // CHECK: scf.for
 // CHECK: wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16
 func.func @linear(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x8xf16>) -> tensor<?x64xf16> {
