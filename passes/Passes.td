@@ -125,9 +125,11 @@ def QmlirReorderLayout : Pass<"qmlir-reorder-layout", "::mlir::ModuleOp"> {
     `qmlir.schedules` and no layout yet: `#qmlir.layout<mma_tile>`, or with
     `linear-k` `#qmlir.layout<mma_tile_linear>` where one of its schedules
     issues wgmma. In K order, activations reach the wgmma kernel's shared
-    memory by 16-byte copies (about 1.2x faster from M = 129 on an H200)
-    but the split-K kernels must exchange theirs through shared memory
-    (about 5-15% slower at M <= 128), so the choice is the user's. The codes part of its weights is then read in that arrangement
+    memory by 16-byte copies (1.15-1.25x faster from M = 129 on an H200),
+    but the split-K kernels stage theirs in shared memory or load them 4
+    bytes at a time (up to 1.3x slower at M <= 128), so the choice is the
+    user's (benchmarks/results/2026-11-21-h200-linear-k.md). The codes part
+    of its weights is then read in that arrangement
     (`include/qmlir/Core/Layout.h`). Weights are kernel arguments, so the
     arrangement itself is applied where their bytes are written, by the
     same definition: `qmlir::core::arrangeCodes` in qmlir-compile's bundle
@@ -146,7 +148,8 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
   let summary = "Lower scheduled ops to dequantize-then-mma.sync kernels";
   let description = [{
     For every `qmlir.matmul` and `qmlir.swiglu` with `qmlir.schedules` (and
-    `qmlir.layout` = `#qmlir.layout<mma_tile>` or `<mma_tile_linear>`), adds one kernel per schedule,
+    `qmlir.layout` = `#qmlir.layout<mma_tile>` or `<mma_tile_linear>`),
+    adds one kernel per schedule,
     named `<function>_<op><index>_b<bucket>`, to `gpu.module @qmlir_kernels`.
     Arguments and qmlir.* attributes are those of
     `qmlir-lower-to-gpu-kernels` (kernel ABI v1); the launch rule is the
@@ -166,7 +169,9 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
 
     A schedule without stages gives a split-K kernel: the warps of a block
     take 64-column chunks of K in turn, `unroll` at a time with every load
-    issued straight into registers first, and add their partial sums in
+    issued first (straight into registers; with mma_tile_linear and several
+    8-row tiles per warp, activations by cp.async into the warp's shared
+    memory, read back by ldmatrix), and add their partial sums in
     shared memory; the block's threads then apply the epilogue (bias,
     residual, silu(g) * u) in f32 and round once. A schedule with stages
     gives a tiled kernel: the warps tile the block's output, and the
@@ -176,9 +181,10 @@ def QmlirLowerDequant : Pass<"qmlir-lower-dequant", "::mlir::ModuleOp"> {
     epilogue to its own accumulators. With `mma = "wgmma"` (sm_90a) each
     four warps are a warpgroup issuing `wgmma.mma_async` m64nNk16: the
     decoded codes are its A registers (a warp's 16 rows have the mma.sync
-    fragment layout), the activations its B operand, copied 4 bytes at a
-    time into shared-memory core matrices in the weights' permuted K order
-    and read through a matrix descriptor; a group's partial sums are scaled
+    fragment layout), the activations its B operand, copied into shared-
+    memory core matrices (4 bytes at a time in mma_tile's permuted K order,
+    16 with mma_tile_linear) and read through a matrix descriptor; a
+    group's partial sums are scaled
     into the sums after waiting for its wgmmas. A schedule whose columns do
     not divide N, whose buffers exceed the chip's shared memory per block,
     or that needs wgmma on a chip without it, is an error.

@@ -149,7 +149,8 @@ def Qmlir_LayoutAttr : EnumAttr<Qmlir_Dialect, Qmlir_Layout, "layout"> {
     that a lane's activations are contiguous too. `#qmlir.layout<
     mma_tile_linear>` is the same arrangement with K in its own order, which
     wgmma needs (it reads activations as 16-byte rows of consecutive K); the
-    layout pass chooses it for weights that a wgmma kernel reads. The shape
+    layout pass chooses it, with `linear-k`, for weights that a wgmma kernel
+    reads. The shape
     of the codes part does not change, only the order of its words.
   }];
   let assemblyFormat = "`<` $value `>`";

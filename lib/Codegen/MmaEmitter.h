@@ -11,7 +11,8 @@
 // f32 dequantization.
 //
 // Two bodies use this: MmaKernel.cpp (warps split K, codes and activations
-// loaded straight into registers; small M) and MmaKernelStaged.cpp (warps
+// loaded straight into registers, activations staged per warp where K is in
+// order; small M) and MmaKernelStaged.cpp (warps
 // tile the output, both staged through shared memory by cp.async; large M).
 //
 //===----------------------------------------------------------------------===//
@@ -122,10 +123,11 @@ protected:
 };
 
 /// The split-K body's dynamic shared memory: where K is in order and a
-/// warp has more than one m tile, each warp stages its activations there,
-/// 8 rows x 64 values per chunk in flight and m tile.
-int64_t splitKScratchBytes(ScheduleAttr schedule, core::Layout layout,
-                           const core::Scheme &scheme);
+/// warp has more than one m tile, each warp stages its activations there
+/// (8 rows x 64 values per chunk in flight and m tile), followed by the
+/// partial sums the warps add up (otherwise a static buffer).
+int64_t splitKSharedMemoryBytes(ScheduleAttr schedule, core::Layout layout,
+                                llvm::ArrayRef<core::Scheme> schemes);
 
 /// The two bodies emitMmaKernel chooses between: warps split K
 /// (MmaKernel.cpp), or warps tile the output through shared-memory stages

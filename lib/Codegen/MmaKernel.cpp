@@ -3,8 +3,11 @@
 // The split-K body is for small M, where every code is read once: each lane
 // loads its codes with 16-byte loads straight into registers (staging them
 // in shared memory would only add traffic) and `unroll` chunks are in flight
-// per warp. The warps of a block split K and add their f32 partial sums in
-// shared memory, which also gives the epilogue one place to run.
+// per warp. With K in order (mma_tile_linear) a lane's B fragment words are
+// 16 bytes apart, so activations go through the warp's shared memory and
+// ldmatrix instead (or 4-byte loads for one 8-row tile). The warps of a
+// block split K and add their f32 partial sums in shared memory, which also
+// gives the epilogue one place to run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -366,6 +369,13 @@ void MmaEmitter::storeOutput(ArrayRef<Value> rawSums, Value row, Value col) {
 
 namespace {
 
+/// Values of the split-K body's activation scratch: per warp, `unroll`
+/// slots of tile_m x 8 rows x 64.
+int64_t scratchValues(ScheduleAttr schedule) {
+  return schedule.getWarps() * schedule.getUnroll() * schedule.getTileM() * 8 *
+         Geometry::kTileCols;
+}
+
 class SplitKEmitter : public MmaEmitter {
 public:
   using MmaEmitter::MmaEmitter;
@@ -561,16 +571,19 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
                                               gpu::AddressSpace::Workgroup);
+  // Staged activations and the partial sums share the dynamic shared memory
+  // (a static buffer beside it could be placed where the dynamic one grows).
+  Value dynamicBytes;
   if (stagesActivations()) {
-    Value bytes = gpu::DynamicSharedMemoryOp::create(
+    dynamicBytes = gpu::DynamicSharedMemoryOp::create(
         b, loc,
         MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(),
                         workgroup));
     xScratch = memref::ViewOp::create(
         b, loc,
-        MemRefType::get({warps * unroll * tileM * 8 * Geometry::kTileCols},
-                        elementType, AffineMap(), workgroup),
-        bytes, idx(0), ValueRange{});
+        MemRefType::get({scratchValues(schedule)}, elementType, AffineMap(),
+                        workgroup),
+        dynamicBytes, idx(0), ValueRange{});
   }
 
   Value zeroF = f32Zero();
@@ -595,9 +608,15 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   // Partial sums of all warps meet in shared memory: entry e of warp w is at
   // w * perWarp + e, e = ((p * tileN + i) * tileM + mt) * 128 + r * 32 + lane.
   const int64_t perWarp = int64_t(accs.size()) * 32;
-  Value partials = kernel.addWorkgroupAttribution(
-      MemRefType::get({warps * perWarp}, b.getF32Type(), AffineMap(), workgroup),
-      loc);
+  auto partialsType = MemRefType::get({warps * perWarp}, b.getF32Type(),
+                                      AffineMap(), workgroup);
+  Value partials;
+  if (dynamicBytes)
+    partials = memref::ViewOp::create(b, loc, partialsType, dynamicBytes,
+                                      idx(2 * scratchValues(schedule)),
+                                      ValueRange{});
+  else
+    partials = kernel.addWorkgroupAttribution(partialsType, loc);
   for (size_t a = 0; a < accs.size(); ++a) {
     int64_t e = int64_t(a / 4) * 128 + int64_t(a % 4) * 32;
     memref::StoreOp::create(
@@ -647,13 +666,17 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   gpu::ReturnOp::create(b, loc);
 }
 
-int64_t qmlir::codegen::splitKScratchBytes(ScheduleAttr schedule,
-                                           core::Layout layout,
-                                           const core::Scheme &scheme) {
-  if (core::mmaKSpan(layout, scheme) != 8 || schedule.getTileM() == 1)
+int64_t qmlir::codegen::splitKSharedMemoryBytes(
+    ScheduleAttr schedule, core::Layout layout,
+    ArrayRef<core::Scheme> schemes) {
+  if (core::mmaKSpan(layout, schemes.front()) != 8 ||
+      schedule.getTileM() == 1)
     return 0;
-  return schedule.getWarps() * schedule.getUnroll() * schedule.getTileM() * 8 *
-         Geometry::kTileCols * 2;
+  // The 16-bit activations, then the f32 partial sums: one per warp, output
+  // of its tiles (16 x 8 each) and weight.
+  const int64_t partials = schedule.getWarps() * int64_t(schemes.size()) *
+                           schedule.getTileN() * schedule.getTileM() * 128;
+  return 2 * scratchValues(schedule) + 4 * partials;
 }
 
 void qmlir::codegen::emitSplitKKernel(OpBuilder &b, Location loc,

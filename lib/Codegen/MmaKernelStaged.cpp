@@ -308,7 +308,7 @@ int64_t qmlir::codegen::mmaKernelSharedMemoryBytes(
     ScheduleAttr schedule, ArrayRef<core::Scheme> schemes,
     core::Layout layout) {
   if (!schedule.isStaged())
-    return splitKScratchBytes(schedule, layout, schemes.front());
+    return splitKSharedMemoryBytes(schedule, layout, schemes);
   int64_t perStage = StagedEmitter::activationStageBytes(schedule);
   for (const core::Scheme &scheme : schemes)
     perStage += codeStageBytes(schedule, scheme);

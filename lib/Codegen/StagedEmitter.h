@@ -63,7 +63,7 @@ private:
   int64_t wgmmaChunksPerIteration() const;
   /// Per-lane constants of the activation copies and the descriptors.
   void prepareWgmma();
-  /// Activations as wgmma core matrices, K in the weights' permuted order.
+  /// Activations as wgmma core matrices, K in the weights' order.
   void copyActivationsForWgmma(mlir::Value chunkColumn, mlir::Value slot);
   /// The wgmmas of one chunk: into `accs` directly for per-channel scales,
   /// otherwise into `partial`, which is scaled into `accs` at the end of

@@ -37,15 +37,16 @@ std::string qmlir::core::layoutSupport(Layout layout, const Scheme &scheme,
   if (layout == Layout::Canonical)
     return "";
   using G = MmaTileGeometry;
+  const std::string name = std::string("the ") + toString(layout) + " layout";
   if (!scheme.isInteger() || scheme.isMixed())
-    return std::string("the ") + toString(layout) + " layout holds fixed-width integer codes only";
+    return name + " holds fixed-width integer codes only";
   if (scheme.bits != 4 && scheme.bits != 8)
-    return std::string("the ") + toString(layout) + " layout holds 4- or 8-bit codes, not " +
+    return name + " holds 4- or 8-bit codes, not " +
            std::to_string(scheme.bits) + "-bit";
   if (scheme.actOrder)
-    return std::string("the ") + toString(layout) + " layout does not take act-order weights";
+    return name + " does not take act-order weights";
   if (scheme.zero == ZeroKind::Float)
-    return std::string("the ") + toString(layout) + " layout takes integer zero points or none";
+    return name + " takes integer zero points or none";
   if (n % G::kTileRows != 0)
     return "N = " + std::to_string(n) + " is not a multiple of " +
            std::to_string(G::kTileRows);

@@ -99,7 +99,7 @@ def main():
                         help="only problems for the staged kernel (M > 128)")
     parser.add_argument("--dir", default="random", help="folder in PACK")
     parser.add_argument("--compile-arg", action="append", default=[],
-                        help="passed on to qmlir-compile (e.g. --linear-k)")
+                        help="passed on to qmlir-compile (e.g. --compile-arg=--linear-k)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     compile_tool = os.path.join(args.build, "bin", "qmlir-compile")

@@ -6,6 +6,7 @@
 // entry of their own (sm_86) get 99 KiB.
 // SM86: needs wgmma, which sm_86 does not have (sm_90a only)
 // SM86: needs 221184 bytes of shared memory per block; sm_86 has at most 101376
+// SM86: needs 147456 bytes of shared memory per block; sm_86 has at most 101376
 
 !w = !qmlir.qtensor<64x256, #qmlir.scheme<i4, group = 128, scale = f16>>
 func.func @wgmma(%x: tensor<?x256xf16>, %c: tensor<64x32xi32>, %s: tensor<64x2xf16>) -> tensor<?x64xf16> {
@@ -23,4 +24,16 @@ func.func @shared_memory(%x: tensor<?x256xf16>, %c: tensor<1024x32xi32>, %s: ten
   // expected-error @+1 {{#qmlir.schedule<m = [1, 65535], warps = 32, tile_n = 1, tile_m = 8, unroll = 1, stages = 6, warps_m = 4> needs 221184 bytes of shared memory per block; sm_80 has at most 166912}}
   %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 32, tile_n = 1, tile_m = 8, unroll = 1, stages = 6, warps_m = 4>]} : tensor<?x256xf16>, !w -> tensor<?x1024xf16>
   return %y : tensor<?x1024xf16>
+}
+
+// -----
+
+// A split-K schedule over mma_tile_linear stages activations in dynamic
+// shared memory: 8 warps x 4 unroll x 4 tiles x 1 KiB, then 8 warps x 4
+// tiles x 128 f32 partial sums; fine on sm_80, too much for sm_86.
+!w = !qmlir.qtensor<16x2048, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @split_k_scratch(%x: tensor<?x2048xf16>, %c: tensor<16x256xi32>, %s: tensor<16x16xf16>) -> tensor<?x16xf16> {
+  %w = qmlir.pack %c, %s : (tensor<16x256xi32>, tensor<16x16xf16>) -> !w
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile_linear>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>]} : tensor<?x2048xf16>, !w -> tensor<?x16xf16>
+  return %y : tensor<?x16xf16>
 }

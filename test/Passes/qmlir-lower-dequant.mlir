@@ -49,8 +49,9 @@ func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf1
 // mma_tile_linear: with one 8-row tile per warp the lanes load their B
 // fragment words (4 bytes, 16 bytes apart); with two, each lane copies
 // 16-byte pieces of activations (8 values) into its warp's slot of dynamic
-// shared memory (2 warps x 2 unroll slots x 2 tiles x 512 values = 8 KiB),
-// the warp waits and syncs, and ldmatrix.x4 reads the fragments back.
+// shared memory (2 warps x 2 unroll slots x 2 tiles x 512 values = 8 KiB,
+// then the partial sums: 2 warps x 2 tiles x 512 bytes), the warp waits
+// and syncs, and ldmatrix.x4 reads the fragments back.
 !w = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 // CHECK-LABEL: gpu.func @linear_matmul0_b0(
 // CHECK-SAME: %[[X:[^:]*]]: memref<?x128xf16>
@@ -62,7 +63,8 @@ func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf1
 // CHECK: nvvm.mma.sync
 // CHECK: gpu.func @linear_matmul0_b1(
 // CHECK-SAME: %[[X1:[^:]*]]: memref<?x128xf16>
-// CHECK-SAME: qmlir.shared_memory_bytes = 8192
+// CHECK-NOT: workgroup(
+// CHECK-SAME: qmlir.shared_memory_bytes = 10240
 // CHECK: %[[BYTES:.*]] = gpu.dynamic_shared_memory
 // CHECK: %[[SCRATCH:.*]] = memref.view %[[BYTES]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<4096xf16, #gpu.address_space<workgroup>>
 // CHECK: scf.for
@@ -72,6 +74,8 @@ func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf1
 // CHECK: nvvm.bar.warp.sync
 // CHECK: nvgpu.ldmatrix %[[SCRATCH]][%{{.*}}] {numTiles = 4 : i32, transpose = false} : memref<4096xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK: nvvm.mma.sync
+// CHECK: %[[PARTIALS:.*]] = memref.view %[[BYTES]][%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<512xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.store %{{.*}}, %[[PARTIALS]]
 func.func @linear(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf16>) -> tensor<?x32xf16> {
   %w = qmlir.pack %c, %s : (tensor<32x16xi32>, tensor<32x2xf16>) -> !w
   %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile_linear>, qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>, #qmlir.schedule<m = [9, 65535], warps = 2, tile_n = 1, tile_m = 2, unroll = 2>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>

@@ -108,7 +108,7 @@ struct KernelInfo {
   std::string_view upScheme; // swiglu only; empty otherwise
   bool hasBias = false;
   bool hasResidual = false;
-  std::string_view layout; // "canonical" or "mma_tile": how it reads codes
+  std::string_view layout; // "canonical", "mma_tile" or "mma_tile_linear"
 };
 
 struct LayerInfo {
