@@ -84,6 +84,12 @@ protected:
   /// activations of each span; sub-tile j's registers are words 2 j and
   /// 2 j + 1.
   int64_t wordColumn(int64_t word) const;
+  /// One cp.async of `elements` values of `src` at `srcIndices` to `dst` at
+  /// `dstIndex`, of only `srcElements` (the rest zero-filled; all of them
+  /// if null). 16-byte copies bypass L1 unless `keepInL1`.
+  void copy(mlir::Value src, mlir::ValueRange srcIndices, mlir::Value dst,
+            mlir::Value dstIndex, int64_t elements, mlir::Value srcElements,
+            bool keepInL1 = false);
   /// Splits a vector of activations into its f16x2 / bf16x2 words.
   void appendWords(mlir::Value values, llvm::SmallVectorImpl<mlir::Value> &words);
   /// Register q (0..3) of sub-tile j of projection p, tile i.

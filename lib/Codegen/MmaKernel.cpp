@@ -190,6 +190,20 @@ int64_t MmaEmitter::wordColumn(int64_t word) const {
   return (word / wordsPerSpan) * xSpan + 2 * (word % wordsPerSpan);
 }
 
+void MmaEmitter::copy(Value src, ValueRange srcIndices, Value dst,
+                         Value dstIndex, int64_t elements, Value srcElements,
+                         bool keepInL1) {
+  // Only 16-byte copies may bypass L1.
+  const bool sixteenBytes =
+      elements * cast<MemRefType>(src.getType()).getElementTypeBitWidth() ==
+      128;
+  nvgpu::DeviceAsyncCopyOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+      ValueRange{dstIndex}, src, srcIndices, b.getIndexAttr(elements),
+      srcElements,
+      sixteenBytes && !keepInL1 ? b.getUnitAttr() : UnitAttr());
+}
+
 void MmaEmitter::appendWords(Value values, SmallVectorImpl<Value> &words) {
   auto type = cast<VectorType>(values.getType());
   const int64_t count = type.getNumElements() / 2;
@@ -435,12 +449,12 @@ ChunkLoads SplitKEmitter::load(Value chunk, int64_t slot) {
     for (int64_t mt = 0; mt < schedule.getTileM(); ++mt)
       for (int64_t half = 0; half < 2; ++half) {
         Value piece = add(t, idx(4 * half));
-        nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()),
-            xScratch, ValueRange{scratchIndex(slot, mt, g, piece)}, ops.x,
-            ValueRange{xRows[mt], add(mul(chunk, idx(Geometry::kTileCols)),
-                                      mul(piece, idx(8)))},
-            b.getIndexAttr(8), Value(), UnitAttr());
+        // Through L1: the blocks along N read the same activations.
+        copy(ops.x,
+             {xRows[mt], add(mul(chunk, idx(Geometry::kTileCols)),
+                             mul(piece, idx(8)))},
+             xScratch, scratchIndex(slot, mt, g, piece), 8, Value(),
+             /*keepInL1=*/true);
       }
     return loads;
   }

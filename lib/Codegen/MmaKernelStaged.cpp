@@ -44,20 +44,6 @@ int64_t StagedEmitter::activationStageBytes(ScheduleAttr schedule) {
   return rows * Geometry::kTileCols * 2;
 }
 
-void StagedEmitter::copy(Value src, ValueRange srcIndices, Value dst,
-                         Value dstIndex, int64_t elements, Value srcElements,
-                         bool keepInL1) {
-  // Only 16-byte copies may bypass L1.
-  const bool sixteenBytes =
-      elements * cast<MemRefType>(src.getType()).getElementTypeBitWidth() ==
-      128;
-  nvgpu::DeviceAsyncCopyOp::create(
-      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-      ValueRange{dstIndex}, src, srcIndices, b.getIndexAttr(elements),
-      srcElements,
-      sixteenBytes && !keepInL1 ? b.getUnitAttr() : UnitAttr());
-}
-
 void StagedEmitter::copyActivationRows(Value chunkColumn, Value valid,
                                        Value slot) {
   Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));

@@ -39,12 +39,6 @@ private:
   /// cp.async group, and returns the group's token.
   mlir::Value issueCopies(mlir::Value chunk, mlir::Value valid,
                           mlir::Value slot);
-  /// One cp.async of `elements` values of `src` at `srcIndices` to `dst` at
-  /// `dstIndex`, of only `srcElements` (the rest zero-filled; all of them
-  /// if null). 16-byte copies bypass L1 unless `keepInL1`.
-  void copy(mlir::Value src, mlir::ValueRange srcIndices, mlir::Value dst,
-            mlir::Value dstIndex, int64_t elements, mlir::Value srcElements,
-            bool keepInL1 = false);
   /// Activations of row `row` (clamped), column `column` of the chunk, or
   /// zeros where `present` is false: the mma.sync body's swizzled rows.
   void copyActivationRows(mlir::Value chunkColumn, mlir::Value valid,
