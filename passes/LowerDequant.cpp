@@ -117,7 +117,7 @@ struct QmlirLowerDequantPass
                                 schedule.getColumnsPerBlock(),
                                 schedule.getRowsPerBlock(),
                                 schedule.getMMin(), schedule.getMMax(),
-                                shared},
+                                shared, schedule.getBlocksPerSm()},
             layout);
         codegen::MmaKernelOperands operands;
         operands.layout = layout;

@@ -100,7 +100,14 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     chunks or more, and 8 chunks in flight per warp instead of 4 when
     N >= 16384) and one 16-column tile for M <= 16 (the most blocks for the
     bandwidth-bound sizes), two from 17 on when N allows (each activation
-    load then serves both). From M = 129 on the staged kernel: 4 warps side
+    load then serves both; for M <= 32 only while that leaves 256 blocks).
+    Where the mma_tile split-K kernels wait on their loads, `blocks_per_sm`
+    trades a few spilled registers for more warps: 4 blocks at M = 9..16
+    when N >= 8192, 2 at M = 17..32 with two tiles (one projection, 8
+    warps; benchmarks/results/2026-11-22-h200-occupancy.md). With `linear-k`
+    (the ops with a wgmma schedule get mma_tile_linear, whose split-K
+    kernels stage activations in shared memory and spill more) neither
+    applies. From M = 129 on the staged kernel: 4 warps side
     by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
     a swiglu or when N is not a multiple of 128), 4 cp.async stages, when N
     is a multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing
@@ -114,7 +121,9 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Schedule tensor-core kernels (false leaves every op to SIMT)">,
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
-           "The GPU the kernels are for">
+           "The GPU the kernels are for">,
+    Option<"linearK", "linear-k", "bool", /*default=*/"false",
+           "Schedule for the layout qmlir-reorder-layout{linear-k} will choose">
   ];
 }
 

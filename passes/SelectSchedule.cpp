@@ -57,6 +57,9 @@ struct QmlirSelectSchedulePass
       const int64_t warps = std::min<int64_t>(8, chunks);
       const bool twoTiles = n % 32 == 0;
       const int64_t projections = int64_t(schemes.size());
+      // qmlir-reorder-layout{linear-k} stores these weights in K order.
+      const bool linearWeights =
+          linearK && n % 64 == 0 && codegen::hasWgmma(chip);
       SmallVector<Attribute> buckets;
       auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM,
                         int64_t unroll) {
@@ -64,8 +67,14 @@ struct QmlirSelectSchedulePass
         // per block gives the most blocks (and loads in flight). Larger M
         // shares each activation load between two tiles, within 64 f32
         // accumulators per thread.
+        // With one block row (M <= 32), two tiles only while that leaves
+        // 256 blocks, two per SM: with fewer, SMs idle (H200, M = 17..32,
+        // N <= 6144: one tile is 1.1-1.35x faster; at M = 33..128 the block
+        // rows make up for it, and one tile is up to 2x slower).
+        const bool oneBlockRow = mMax <= 8 * tileM;
         int64_t tileN = twoTiles && tileM >= 4 &&
-                                projections * 2 * tileM * 4 <= 64
+                                projections * 2 * tileM * 4 <= 64 &&
+                                (!oneBlockRow || n / 32 >= 256 || linearWeights)
                             ? 2
                             : 1;
         // M <= 8 reads the weights once: spread K over more warps when N
@@ -76,10 +85,23 @@ struct QmlirSelectSchedulePass
           blockWarps = 16;
         if (tileM == 1 && n >= 16384)
           unroll = 8;
+        // These kernels wait on their loads: a few spilled registers buy
+        // more warps per SM (H200, one projection, mma_tile: 4 blocks of 8
+        // warps at M = 9..16 are 1.1-1.3x faster when N >= 8192, up to 4%
+        // slower below, where the blocks are too few to fill them; 2 blocks
+        // with two tiles at M = 17..32, 1.4-1.65x). mma_tile_linear's split-K
+        // kernels spill far more under the same bound (up to 1.5x slower).
+        int64_t blocksPerSm = 0;
+        if (projections == 1 && blockWarps == 8 && !linearWeights) {
+          if (tileM == 2 && n >= 8192)
+            blocksPerSm = 4;
+          if (tileM == 4 && tileN == 2 && oneBlockRow)
+            blocksPerSm = 2;
+        }
         buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,
                                             tileN, tileM, unroll,
                                             /*warpsM=*/1, /*stages=*/0,
-                                            "mma_sync"));
+                                            "mma_sync", blocksPerSm));
       };
       bucket(1, 8, 1, 4);
       bucket(9, 16, 2, 4);
@@ -103,7 +125,8 @@ struct QmlirSelectSchedulePass
         buckets.push_back(ScheduleAttr::get(
             context, 129, kMaxM, /*warps=*/4, stagedTileN, /*tileM=*/8,
             /*unroll=*/1, /*warpsM=*/1, /*stages=*/4,
-            codegen::hasWgmma(chip) ? "wgmma" : "mma_sync"));
+            codegen::hasWgmma(chip) ? "wgmma" : "mma_sync",
+            /*blocksPerSm=*/0));
       }
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
     });

@@ -284,7 +284,7 @@ LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t mMin, int64_t mMax, int64_t warps, int64_t tileN,
                      int64_t tileM, int64_t unroll, int64_t warpsM,
-                     int64_t stages, StringRef mma) {
+                     int64_t stages, StringRef mma, int64_t blocksPerSm) {
   if (mMin < 1 || mMax < mMin)
     return emitError() << "schedule M range [" << mMin << ", " << mMax
                        << "] must satisfy 1 <= m_min <= m_max";
@@ -324,5 +324,10 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "schedule unroll = " << unroll
                        << " must be 1 with stages (the stages keep chunks in "
                           "flight)";
+  // No target holds more than 2048 threads per multiprocessor.
+  if (blocksPerSm < 0 || blocksPerSm * 32 * warps > 2048)
+    return emitError() << "schedule blocks_per_sm = " << blocksPerSm
+                       << " must be in 0.." << 2048 / (32 * warps)
+                       << " (no multiprocessor holds more than 2048 threads)";
   return success();
 }

@@ -187,12 +187,20 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
 
     The grid is `(N / columns, ceil(M / rows), 1)`.
 
+    `blocks_per_sm = B` (default 0: no bound) asks ptxas to keep B blocks
+    resident on a multiprocessor (`.minnctapersm`), i.e. to fit each thread
+    in 65536 / (B x threads) registers, spilling if it must: where a kernel
+    is bound by the latency of its loads, more warps in flight can be worth
+    a few spilled registers.
+
     ```mlir
     #qmlir.schedule<m = [1, 8], warps = 8, tile_n = 2, tile_m = 1, unroll = 4>
     #qmlir.schedule<m = [129, 65535], warps = 8, tile_n = 2, tile_m = 4,
                     unroll = 1, stages = 3, warps_m = 4>
     #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 8, tile_n = 2,
                     tile_m = 8, unroll = 1, stages = 4, warps_m = 2>
+    #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1,
+                    tile_m = 2, unroll = 4>
     ```
   }];
   let parameters = (ins "int64_t":$mMin, "int64_t":$mMax, "int64_t":$warps,
@@ -200,9 +208,11 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
                         DefaultValuedParameter<"int64_t", "1">:$warpsM,
                         DefaultValuedParameter<"int64_t", "0">:$stages,
                         StringRefParameter<"tensor-core instruction family",
-                                           "\"mma_sync\"">:$mma);
+                                           "\"mma_sync\"">:$mma,
+                        DefaultValuedParameter<"int64_t", "0">:$blocksPerSm);
   let assemblyFormat = [{
     `<` `m` `=` `[` $mMin `,` $mMax `]` `,` (`mma` `=` $mma^ `,`)?
+    (`blocks_per_sm` `=` $blocksPerSm^ `,`)?
     `warps` `=` $warps `,`
     `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll
     (`,` `stages` `=` $stages^ (`,` `warps_m` `=` $warpsM^)?)? `>`

@@ -144,6 +144,10 @@ gpu::GPUFuncOp qmlir::codegen::createProjectionKernel(
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
       {static_cast<int32_t>(launch.threads), 1, 1}));
+  // Bounds the registers per thread (PTX .minnctapersm).
+  if (launch.minBlocksPerSm > 0)
+    kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                    b.getI32IntegerAttr(launch.minBlocksPerSm));
   // What qmlir-compile needs for the manifest once the kernel is a binary:
   // the launch rule, the layout of the codes and what the kernel computes.
   kernel->setAttr("qmlir.block_size", b.getI64IntegerAttr(launch.threads));

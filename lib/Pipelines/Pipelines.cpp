@@ -53,6 +53,7 @@ void qmlir::buildGpuKernelsPipeline(OpPassManager &pm,
   QmlirSelectScheduleOptions schedule;
   schedule.tensorCores = options.tensorCores;
   schedule.chip = options.chip;
+  schedule.linearK = options.linearK;
   pm.addPass(createQmlirSelectSchedule(schedule));
   QmlirReorderLayoutOptions layout;
   layout.linearK = options.linearK;

@@ -2,10 +2,12 @@
 // RUN: qmlir-opt %s --qmlir-select-schedule=tensor-cores=false | FileCheck %s --check-prefix=OFF
 // RUN: qmlir-opt %s --qmlir-select-schedule=chip=sm_75 | FileCheck %s --check-prefix=OFF
 // RUN: qmlir-opt %s --qmlir-select-schedule=chip=sm_80 | FileCheck %s --check-prefix=SM80
+// RUN: qmlir-opt %s --qmlir-select-schedule=linear-k=true | FileCheck %s --check-prefix=LINEAR
 
 // The fixed rule: split-K buckets with 1, 2, 4 and 4 tiles of 8 rows; warps =
 // min(8, K / 64); two 16-column tiles per block from tile_m = 4 when N is a
-// multiple of 32 and the accumulators stay within 64 a thread. From M = 129
+// multiple of 32 and the accumulators stay within 64 a thread, and for
+// M <= 32 (one block row) N / 32 >= 256 blocks. From M = 129
 // on a staged kernel (4 warps along N, 8 x 8 rows by 2 x 16 columns each, 1
 // for a swiglu; 4 stages) when N is a multiple of its 128 (64) columns;
 // otherwise the last split-K bucket runs to M = 65535 (N = 96 here).
@@ -15,7 +17,7 @@
 !w4 = !qmlir.qtensor<96x384, #qmlir.scheme<u4, group = 32, scale = bf16, zero = int>>
 // CHECK-LABEL: func.func @w4_n96
 // CHECK: qmlir.matmul
-// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 6, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 6, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 6, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 6, tile_n = 2, tile_m = 4, unroll = 1>]
+// CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 6, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 6, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 6, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535], warps = 6, tile_n = 2, tile_m = 4, unroll = 1>]
 func.func @w4_n96(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
   %y = qmlir.matmul %x, %w : tensor<?x384xbf16>, !w4 -> tensor<?x96xbf16>
   return %y : tensor<?x96xbf16>
@@ -50,10 +52,36 @@ func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
 !g = !qmlir.qtensor<64x256, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
 // CHECK-LABEL: func.func @swiglu
 // CHECK: qmlir.swiglu
-// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK-SAME: #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]
 func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
   %y = qmlir.swiglu %x, %g, %u : tensor<?x256xf16>, !g, !g -> tensor<?x64xf16>
   return %y : tensor<?x64xf16>
+}
+
+// N >= 8192 and 8 warps: 4 blocks per SM at M = 9..16 (registers bounded
+// at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2 blocks per
+// SM; N = 4096 gives 128 such blocks: one tile, no bound. With linear-k the
+// weights of ops with a wgmma schedule are in K order: neither applies.
+!big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
+!mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK-LABEL: func.func @occupancy
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
+// LINEAR-LABEL: func.func @occupancy
+// LINEAR: qmlir.matmul
+// LINEAR-NOT: blocks_per_sm
+// LINEAR-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
+// LINEAR: qmlir.matmul
+// LINEAR-SAME: #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
+// LINEAR-NOT: blocks_per_sm
+// SM80-LABEL: func.func @occupancy
+// SM80: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
+func.func @occupancy(%x: tensor<?x4096xf16>, %a: !big, %b: !mid) -> (tensor<?x8192xf16>, tensor<?x4096xf16>) {
+  %y = qmlir.matmul %x, %a : tensor<?x4096xf16>, !big -> tensor<?x8192xf16>
+  %z = qmlir.matmul %x, %b : tensor<?x4096xf16>, !mid -> tensor<?x4096xf16>
+  return %y, %z : tensor<?x8192xf16>, tensor<?x4096xf16>
 }
 
 // Left to SIMT: 3-bit codes, N not a multiple of 16, a swiglu whose gate and

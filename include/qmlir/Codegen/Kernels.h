@@ -66,6 +66,8 @@ struct LaunchRule {
   int64_t threads = 0, columnsPerBlock = 0, rowsPerBlock = 1;
   int64_t mMin = 1, mMax = 1;
   int64_t sharedMemoryBytes = 0;
+  /// Blocks ptxas must fit on one multiprocessor (0: no bound).
+  int64_t minBlocksPerSm = 0;
 };
 
 /// An empty kernel `name` in `kernels` taking the projection's arguments (x,

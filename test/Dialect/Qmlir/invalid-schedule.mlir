@@ -40,6 +40,24 @@ func.func @tile_m(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
 // -----
 
 !w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @blocks_per_sm_threads(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule blocks_per_sm = 5 must be in 0..4 (no multiprocessor holds more than 2048 threads)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 8], blocks_per_sm = 5, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @blocks_per_sm_negative(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule blocks_per_sm = -1 must be in 0..8 (no multiprocessor holds more than 2048 threads)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 8], blocks_per_sm = -1, warps = 8, tile_n = 1, tile_m = 1, unroll = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
 func.func @unroll(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
   // expected-error @+1 {{schedule unroll = 0 must be in 1..8}}
   %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 4, tile_n = 1, tile_m = 1, unroll = 0>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
