@@ -86,13 +86,15 @@ struct QmlirSelectSchedulePass
         if (tileM == 1 && n >= 16384)
           unroll = 8;
         // These kernels wait on their loads: a few spilled registers buy
-        // more warps per SM (H200, one projection, mma_tile: 4 blocks of 8
-        // warps at M = 9..16 are 1.1-1.3x faster when N >= 8192, up to 4%
-        // slower below, where the blocks are too few to fill them; 2 blocks
-        // with two tiles at M = 17..32, 1.4-1.65x). mma_tile_linear's split-K
-        // kernels spill far more under the same bound (up to 1.5x slower).
+        // more warps per SM (H200, one 4-bit projection, mma_tile: 4 blocks
+        // of 8 warps at M = 9..16 are 1.1-1.3x faster when N >= 8192, up to
+        // 4% slower below, where the blocks are too few to fill them; 2
+        // blocks with two tiles at M = 17..32, 1.4-1.65x). mma_tile_linear's
+        // split-K kernels spill far more under the same bound (up to 1.5x
+        // slower); 8-bit codes need fewer registers (2 blocks fit anyway).
         int64_t blocksPerSm = 0;
-        if (projections == 1 && blockWarps == 8 && !linearWeights) {
+        if (projections == 1 && blockWarps == 8 && !linearWeights &&
+            schemes.front().bits <= 4) {
           if (tileM == 2 && n >= 8192)
             blocksPerSm = 4;
           if (tileM == 4 && tileN == 2 && oneBlockRow)

@@ -6,12 +6,14 @@
 // turned into f16x2 by mask (0x000F000F), OR with the exponent of 1024
 // (0x64006400) and one subtraction of (1024 + zero) (i4: the sign is
 // flipped first by xor), mma.sync m16n8k16, and the group's f32 partial sum
-// scaled into the accumulator by fma. Warps meet in shared memory.
+// scaled into the accumulator by fma. Warps meet in shared memory. A
+// schedule's blocks_per_sm becomes the kernel's nvvm.minctasm (PTX
+// .minnctapersm), none where it is 0.
 
 !w = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 // CHECK-LABEL: gpu.module @qmlir_kernels
 // CHECK: gpu.func @proj_matmul0_b0(%[[X:.*]]: memref<?x128xf16>, %[[C:.*]]: memref<32x16xi32>, %[[S:.*]]: memref<32x2xf16>, %[[OUT:.*]]: memref<?x32xf16>) workgroup(%[[SMEM:.*]] : memref<256xf32, #gpu.address_space<workgroup>>) kernel
-// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
+// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>, qmlir.block_size = 64
 // CHECK-SAME: qmlir.columns_per_block = 16
 // CHECK-SAME: qmlir.m_range = array<i64: 1, 8>
 // CHECK-SAME: qmlir.rows_per_block = 8
@@ -34,13 +36,13 @@
 // CHECK: gpu.barrier
 // CHECK: memref.store %{{.*}}, %[[OUT]]
 // CHECK: gpu.func @proj_matmul0_b1(
-// CHECK-SAME: known_block_size = array<i32: 32, 1, 1>
+// CHECK-SAME: known_block_size = array<i32: 32, 1, 1>, nvvm.minctasm = 3 : i32
 // CHECK-SAME: qmlir.columns_per_block = 32
 // CHECK-SAME: qmlir.m_range = array<i64: 9, 65535>
 // CHECK-SAME: qmlir.rows_per_block = 16
 func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf16>) -> tensor<?x32xf16> {
   %w = qmlir.pack %c, %s : (tensor<32x16xi32>, tensor<32x2xf16>) -> !w
-  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>, #qmlir.schedule<m = [9, 65535], warps = 1, tile_n = 2, tile_m = 2, unroll = 1>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>, #qmlir.schedule<m = [9, 65535], blocks_per_sm = 3, warps = 1, tile_n = 2, tile_m = 2, unroll = 1>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>
   return %y : tensor<?x32xf16>
 }
 

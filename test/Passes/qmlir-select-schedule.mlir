@@ -60,7 +60,8 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 
 // N >= 8192 and 8 warps: 4 blocks per SM at M = 9..16 (registers bounded
 // at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2 blocks per
-// SM; N = 4096 gives 128 such blocks: one tile, no bound. With linear-k the
+// SM; N = 4096 gives 128 such blocks: one tile, no bound; 8-bit codes need
+// fewer registers: two tiles, no bound. With linear-k the
 // weights of ops with a wgmma schedule are in K order: neither applies.
 !big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
@@ -76,12 +77,16 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // LINEAR: qmlir.matmul
 // LINEAR-SAME: #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // LINEAR-NOT: blocks_per_sm
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // SM80-LABEL: func.func @occupancy
 // SM80: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
-func.func @occupancy(%x: tensor<?x4096xf16>, %a: !big, %b: !mid) -> (tensor<?x8192xf16>, tensor<?x4096xf16>) {
+!big8 = !qmlir.qtensor<8192x4096, #qmlir.scheme<i8, group = 128, scale = f16>>
+func.func @occupancy(%x: tensor<?x4096xf16>, %a: !big, %b: !mid, %c: !big8) -> (tensor<?x8192xf16>, tensor<?x4096xf16>, tensor<?x8192xf16>) {
   %y = qmlir.matmul %x, %a : tensor<?x4096xf16>, !big -> tensor<?x8192xf16>
   %z = qmlir.matmul %x, %b : tensor<?x4096xf16>, !mid -> tensor<?x4096xf16>
-  return %y, %z : tensor<?x8192xf16>, tensor<?x4096xf16>
+  %u = qmlir.matmul %x, %c : tensor<?x4096xf16>, !big8 -> tensor<?x8192xf16>
+  return %y, %z, %u : tensor<?x8192xf16>, tensor<?x4096xf16>, tensor<?x8192xf16>
 }
 
 // Left to SIMT: 3-bit codes, N not a multiple of 16, a swiglu whose gate and
