@@ -109,6 +109,17 @@ struct QmlirLowerDequantPass
               << " has at most " << sharedLimit;
           return signalPassFailure();
         }
+        // ptxas would ignore a bound the chip cannot meet, with a warning.
+        const int64_t threadsLimit =
+            codegen::maxThreadsPerMultiprocessor(chip);
+        if (schedule.getBlocksPerSm() * schedule.getThreads() > threadsLimit) {
+          projection.op->emitError("")
+              << schedule << " asks for " << schedule.getBlocksPerSm()
+              << " blocks of " << schedule.getThreads()
+              << " threads per multiprocessor; " << chip << " holds at most "
+              << threadsLimit << " threads";
+          return signalPassFailure();
+        }
         std::string name =
             projection.baseName + "_b" + std::to_string(bucket);
         gpu::GPUFuncOp kernel = codegen::createProjectionKernel(

@@ -63,6 +63,16 @@ int64_t qmlir::codegen::maxSharedMemoryPerBlock(StringRef chip) {
   return 99 * 1024;
 }
 
+int64_t qmlir::codegen::maxThreadsPerMultiprocessor(StringRef chip) {
+  // The same table: 2048 on sm_80, sm_87, sm_90 and sm_100.
+  std::optional<std::pair<int, int>> cc = computeCapability(chip);
+  if (cc && (*cc == std::pair<int, int>{8, 0} ||
+             *cc == std::pair<int, int>{8, 7} || cc->first == 9 ||
+             cc->first == 10))
+    return 2048;
+  return 1536;
+}
+
 FailureOr<ProjectionKernel> qmlir::codegen::describeProjection(Operation *op) {
   ProjectionKernel projection;
   projection.op = op;

@@ -37,6 +37,10 @@ bool hasWgmma(llvm::StringRef chip);
 /// memory included); that of sm_86 for chips this does not know.
 int64_t maxSharedMemoryPerBlock(llvm::StringRef chip);
 
+/// The most threads one multiprocessor of `chip` holds; 1536 (sm_86's) for
+/// chips this does not know.
+int64_t maxThreadsPerMultiprocessor(llvm::StringRef chip);
+
 /// A qmlir.matmul or qmlir.swiglu about to become kernels.
 struct ProjectionKernel {
   mlir::Operation *op = nullptr;
