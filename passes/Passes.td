@@ -104,10 +104,11 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     Where the mma_tile split-K kernels wait on their loads, `blocks_per_sm`
     trades a few spilled registers for more warps: 4 blocks at M = 9..16
     when N >= 8192, 2 at M = 17..32 with two tiles (one projection of
-    4-bit codes, 8 warps; benchmarks/results/2026-11-22-h200-occupancy.md). With `linear-k`
-    (the ops with a wgmma schedule get mma_tile_linear, whose split-K
-    kernels stage activations in shared memory and spill more) neither
-    applies. From M = 129 on the staged kernel: 4 warps side
+    4-bit codes, 8 warps;
+    benchmarks/results/2026-11-22-h200-occupancy.md). With `linear-k` (the
+    ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
+    stage activations in shared memory and spill more) neither applies.
+    From M = 129 on the staged kernel: 4 warps side
     by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
     a swiglu or when N is not a multiple of 128), 4 cp.async stages, when N
     is a multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing
