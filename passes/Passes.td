@@ -103,8 +103,10 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     load then serves both; for M <= 32 only while that leaves 256 blocks).
     Where the mma_tile split-K kernels wait on their loads, `blocks_per_sm`
     trades a few spilled registers for more warps: 4 blocks at M = 9..16
-    when N >= 8192, 2 at M = 17..32 with two tiles (one projection of
-    4-bit codes, 8 warps;
+    when N >= 8192, 2 at M = 17..32 with two tiles; at M <= 8 it states the
+    occupancy the registers give anyway (2 blocks of 16 warps, 3 of 8),
+    which ptxas schedules better for (one projection of 4-bit codes, 8 or
+    16 warps;
     benchmarks/results/2026-11-22-h200-occupancy.md). With `linear-k` (the
     ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
     stage activations in shared memory and spill more) neither applies.

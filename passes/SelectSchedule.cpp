@@ -89,15 +89,20 @@ struct QmlirSelectSchedulePass
         // more warps per SM (H200, one 4-bit projection, mma_tile: 4 blocks
         // of 8 warps at M = 9..16 are 1.1-1.3x faster when N >= 8192, up to
         // 4% slower below, where the blocks are too few to fill them; 2
-        // blocks with two tiles at M = 17..32, 1.4-1.65x). mma_tile_linear's
-        // split-K kernels spill far more under the same bound (up to 1.5x
-        // slower); 8-bit codes need fewer registers (2 blocks fit anyway).
+        // blocks with two tiles at M = 17..32, 1.4-1.65x). At M <= 8 the
+        // bound is the occupancy the registers give anyway (64 a thread for
+        // 16 warps, up to 85 for 8); ptxas schedules differently for it:
+        // 0.95-1.16x per layer, geomean 1.01x on the five target layers and
+        // 1.14x on six others. mma_tile_linear's split-K kernels spill far
+        // more under the same bounds (up to 1.5x slower); 8-bit codes need
+        // fewer registers (2 blocks fit anyway).
         int64_t blocksPerSm = 0;
-        if (projections == 1 && blockWarps == 8 && !linearWeights &&
-            schemes.front().bits <= 4) {
-          if (tileM == 2 && n >= 8192)
+        if (projections == 1 && !linearWeights && schemes.front().bits <= 4) {
+          if (tileM == 1 && blockWarps >= 8)
+            blocksPerSm = blockWarps == 16 ? 2 : 3;
+          if (tileM == 2 && blockWarps == 8 && n >= 8192)
             blocksPerSm = 4;
-          if (tileM == 4 && tileN == 2 && oneBlockRow)
+          if (tileM == 4 && blockWarps == 8 && tileN == 2 && oneBlockRow)
             blocksPerSm = 2;
         }
         buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,

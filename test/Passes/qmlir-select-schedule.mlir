@@ -58,18 +58,19 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
   return %y : tensor<?x64xf16>
 }
 
-// N >= 8192 and 8 warps: 4 blocks per SM at M = 9..16 (registers bounded
-// at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2 blocks per
-// SM; N = 4096 gives 128 such blocks: one tile, no bound; 8-bit codes need
-// fewer registers: two tiles, no bound. With linear-k the
+// 4-bit codes: M <= 8 states the occupancy of its registers (2 blocks of 16
+// warps). N >= 8192 and 8 warps: 4 blocks per SM at M = 9..16 (registers
+// bounded at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2
+// blocks per SM; N = 4096 gives 128 such blocks: one tile, no bound; 8-bit
+// codes need fewer registers: two tiles, no bound. With linear-k the
 // weights of ops with a wgmma schedule are in K order: neither applies.
 !big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @occupancy
 // CHECK: qmlir.matmul
-// CHECK-SAME: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
 // CHECK: qmlir.matmul
-// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
 // LINEAR-LABEL: func.func @occupancy
 // LINEAR: qmlir.matmul
 // LINEAR-NOT: blocks_per_sm
@@ -78,7 +79,7 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // LINEAR-SAME: #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // LINEAR-NOT: blocks_per_sm
 // CHECK: qmlir.matmul
-// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // SM80-LABEL: func.func @occupancy
 // SM80: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
 !big8 = !qmlir.qtensor<8192x4096, #qmlir.scheme<i8, group = 128, scale = f16>>
