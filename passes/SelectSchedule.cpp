@@ -57,9 +57,12 @@ struct QmlirSelectSchedulePass
       const int64_t warps = std::min<int64_t>(8, chunks);
       const bool twoTiles = n % 32 == 0;
       const int64_t projections = int64_t(schemes.size());
-      // qmlir-reorder-layout{linear-k} stores these weights in K order.
-      const bool linearWeights =
-          linearK && n % 64 == 0 && codegen::hasWgmma(chip);
+      // From M = 129 on, a staged kernel where N is a multiple of its 64
+      // columns, issuing wgmma where the chip has it; qmlir-reorder-layout
+      // {linear-k} stores the weights of such ops in K order.
+      const bool staged = n % 64 == 0;
+      const bool stagedWgmma = staged && codegen::hasWgmma(chip);
+      const bool linearWeights = linearK && stagedWgmma;
       SmallVector<Attribute> buckets;
       auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM,
                         int64_t unroll) {
@@ -125,14 +128,14 @@ struct QmlirSelectSchedulePass
       // 0.39-0.44x); otherwise each warp issues mma.sync for 16 columns
       // of each tile.
       const int64_t stagedTileN = projections == 1 && n % 128 == 0 ? 2 : 1;
-      if (n % 64 != 0) {
+      if (!staged) {
         bucket(33, kMaxM, 4, 1);
       } else {
         bucket(33, 128, 4, 1);
         buckets.push_back(ScheduleAttr::get(
             context, 129, kMaxM, /*warps=*/4, stagedTileN, /*tileM=*/8,
             /*unroll=*/1, /*warpsM=*/1, /*stages=*/4,
-            codegen::hasWgmma(chip) ? "wgmma" : "mma_sync",
+            stagedWgmma ? "wgmma" : "mma_sync",
             /*blocksPerSm=*/0));
       }
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
