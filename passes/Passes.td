@@ -110,8 +110,9 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     benchmarks/results/2026-11-22-h200-occupancy.md). With `linear-k` (the
     ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
     stage activations in shared memory and spill more) neither applies.
-    From M = 129 on the staged kernel: 4 warps side
-    by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
+    From M = 129 on (from 97 for one projection of <= 4-bit codes with
+    N >= 8192 on sm_90a, where it is 1.08-1.6x faster than split-K there)
+    the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
     a swiglu or when N is not a multiple of 128), 4 cp.async stages, when N
     is a multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing
     wgmma m64n64k16, `mma = "wgmma"`); otherwise the [33, 128] bucket runs

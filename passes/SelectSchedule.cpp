@@ -57,8 +57,8 @@ struct QmlirSelectSchedulePass
       const int64_t warps = std::min<int64_t>(8, chunks);
       const bool twoTiles = n % 32 == 0;
       const int64_t projections = int64_t(schemes.size());
-      // From M = 129 on, a staged kernel where N is a multiple of its 64
-      // columns, issuing wgmma where the chip has it; qmlir-reorder-layout
+      // From M = 129 on (97 for large N), a staged kernel where N is a
+      // multiple of its 64 columns, issuing wgmma where the chip has it; qmlir-reorder-layout
       // {linear-k} stores the weights of such ops in K order.
       const bool staged = n % 64 == 0;
       const bool stagedWgmma = staged && codegen::hasWgmma(chip);
@@ -116,10 +116,10 @@ struct QmlirSelectSchedulePass
       bucket(1, 8, 1, 4);
       bucket(9, 16, 2, 4);
       bucket(17, 32, 4, 4);
-      // M = 33..128: 8-row tiles x 4 and no unrolling (larger tiles or more
+      // M = 33..128 (or 96): 8-row tiles x 4 and no unrolling (larger tiles or more
       // chunks in flight spill registers: 255 and local memory at 8 x 2
       // tiles, unroll 2; about 1.25x slower on an H200).
-      // From M = 129 on, the staged kernel: 4 warps, 8 x 8 rows by two
+      // From M = 129 (or 97) on, the staged kernel: 4 warps, 8 x 8 rows by two
       // 64-column tiles (one for a swiglu, whose accumulators are twice as
       // many, or when N is not a multiple of 128), 4 cp.async stages: a
       // block of 64 rows by 128 (64) columns. On sm_90a the 4 warps are one
@@ -128,12 +128,23 @@ struct QmlirSelectSchedulePass
       // 0.39-0.44x); otherwise each warp issues mma.sync for 16 columns
       // of each tile.
       const int64_t stagedTileN = projections == 1 && n % 128 == 0 ? 2 : 1;
+      // The split-K kernel's time steps up at M = 97 (a fourth block row of
+      // 32); the wgmma kernel's is flat up to M = 128 (two of 64). With
+      // N >= 8192 (>= 128 blocks) the latter is then 1.08-1.6x faster (H200,
+      // one 4-bit projection, M = 112 and 128: 8192 x 8192, 8192 x 28672,
+      // 11008 x 4096, 28672 x 4096); with fewer blocks it is up to 3x
+      // slower, and below M = 97 slower on every layer but 28672 x 4096.
+      const int64_t stagedFrom = stagedWgmma && projections == 1 &&
+                                         schemes.front().bits <= 4 &&
+                                         n >= 8192
+                                     ? 97
+                                     : 129;
       if (!staged) {
         bucket(33, kMaxM, 4, 1);
       } else {
-        bucket(33, 128, 4, 1);
+        bucket(33, stagedFrom - 1, 4, 1);
         buckets.push_back(ScheduleAttr::get(
-            context, 129, kMaxM, /*warps=*/4, stagedTileN, /*tileM=*/8,
+            context, stagedFrom, kMaxM, /*warps=*/4, stagedTileN, /*tileM=*/8,
             /*unroll=*/1, /*warpsM=*/1, /*stages=*/4,
             stagedWgmma ? "wgmma" : "mma_sync",
             /*blocksPerSm=*/0));

@@ -34,14 +34,16 @@ func.func @w8_n48(%x: tensor<?x1024xf16>, %w: !w8) -> tensor<?x48xf16> {
   return %y : tensor<?x48xf16>
 }
 
-// N >= 16384: 8 chunks in flight per warp for M <= 8.
+// N >= 16384: 8 chunks in flight per warp for M <= 8. N >= 8192 and one
+// 4-bit projection: the wgmma kernel from M = 97 on (on sm_80 the staged
+// kernel still starts at 129).
 !wide = !qmlir.qtensor<16384x256, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @wide
 // CHECK: qmlir.matmul
 // CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 4, tile_n = 1, tile_m = 1, unroll = 8>, #qmlir.schedule<m = [9, 16], warps = 4, tile_n = 1, tile_m = 2, unroll = 4>
-// CHECK-SAME: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK-SAME: #qmlir.schedule<m = [33, 96], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
 // SM80-LABEL: func.func @wide
-// SM80: #qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// SM80: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
 func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
   %y = qmlir.matmul %x, %w : tensor<?x256xf16>, !wide -> tensor<?x16384xf16>
   return %y : tensor<?x16384xf16>
@@ -62,13 +64,14 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // warps). N >= 8192 and 8 warps: 4 blocks per SM at M = 9..16 (registers
 // bounded at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2
 // blocks per SM; N = 4096 gives 128 such blocks: one tile, no bound; 8-bit
-// codes need fewer registers: two tiles, no bound. With linear-k the
+// codes need fewer registers: two tiles, no bound. The 4-bit N = 8192 op
+// gets the wgmma kernel from M = 97, the others from 129. With linear-k the
 // weights of ops with a wgmma schedule are in K order: neither applies.
 !big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @occupancy
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 65535], mma = "wgmma",
 // CHECK: qmlir.matmul
 // CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
 // LINEAR-LABEL: func.func @occupancy
@@ -79,7 +82,7 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // LINEAR-SAME: #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // LINEAR-NOT: blocks_per_sm
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma",
 // SM80-LABEL: func.func @occupancy
 // SM80: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
 !big8 = !qmlir.qtensor<8192x4096, #qmlir.scheme<i8, group = 128, scale = f16>>
