@@ -112,12 +112,13 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     stage activations in shared memory and spill more) neither applies.
     From M = 129 on (from 97 for one projection of <= 4-bit codes with
     N >= 8192 on sm_90a, where it is 1.08-1.6x faster than split-K there)
-    the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows by two 16-column tiles (one for
-    a swiglu or when N is not a multiple of 128), 4 cp.async stages, when N
-    is a multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing
-    wgmma m64n64k16, `mma = "wgmma"`); otherwise the [33, 128] bucket runs
-    to M = 65535. Ops that
-    already have schedules keep
+    the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows
+    by two 16-column tiles (one for a swiglu, when N is not a multiple of
+    128, and on sm_90a up to the M at which two would still give at most
+    128 blocks, in a bucket of its own), 4 cp.async stages, when N is a
+    multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing wgmma
+    m64n64k16, `mma = "wgmma"`); otherwise the [33, 128] bucket runs to
+    M = 65535. Ops that already have schedules keep
     them; ops the layout cannot hold, and every op when `chip` has no
     mma.sync m16n8k16 (before sm_80), are left to the SIMT lowering.
   }];

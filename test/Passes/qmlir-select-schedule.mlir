@@ -65,15 +65,17 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // bounded at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2
 // blocks per SM; N = 4096 gives 128 such blocks: one tile, no bound; 8-bit
 // codes need fewer registers: two tiles, no bound. The 4-bit N = 8192 op
-// gets the wgmma kernel from M = 97, the others from 129. With linear-k the
+// gets the wgmma kernel from M = 97, the others from 129; with one tile per
+// block while two would give at most 128 blocks (N = 8192: M <= 128; 4096:
+// M <= 256; 8-bit, from 129: never). With linear-k the
 // weights of ops with a wgmma schedule are in K order: neither applies.
 !big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @occupancy
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 65535], mma = "wgmma",
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 128], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // LINEAR-LABEL: func.func @occupancy
 // LINEAR: qmlir.matmul
 // LINEAR-NOT: blocks_per_sm
