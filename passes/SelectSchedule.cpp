@@ -58,8 +58,9 @@ struct QmlirSelectSchedulePass
       const bool twoTiles = n % 32 == 0;
       const int64_t projections = int64_t(schemes.size());
       // From M = 129 on (97 for large N), a staged kernel where N is a
-      // multiple of its 64 columns, issuing wgmma where the chip has it; qmlir-reorder-layout
-      // {linear-k} stores the weights of such ops in K order.
+      // multiple of its 64 columns, issuing wgmma where the chip has it;
+      // qmlir-reorder-layout {linear-k} stores the weights of such ops in K
+      // order.
       const bool staged = n % 64 == 0;
       const bool stagedWgmma = staged && codegen::hasWgmma(chip);
       const bool linearWeights = linearK && stagedWgmma;
@@ -108,17 +109,16 @@ struct QmlirSelectSchedulePass
           if (tileM == 4 && blockWarps == 8 && tileN == 2 && oneBlockRow)
             blocksPerSm = 2;
         }
-        buckets.push_back(ScheduleAttr::get(context, mMin, mMax, blockWarps,
-                                            tileN, tileM, unroll,
-                                            /*warpsM=*/1, /*stages=*/0,
-                                            "mma_sync", blocksPerSm));
+        buckets.push_back(ScheduleAttr::get(
+            context, mMin, mMax, blockWarps, tileN, tileM, unroll,
+            /*warpsM=*/1, /*stages=*/0, "mma_sync", blocksPerSm));
       };
       bucket(1, 8, 1, 4);
       bucket(9, 16, 2, 4);
       bucket(17, 32, 4, 4);
-      // M = 33..128 (or 96): 8-row tiles x 4 and no unrolling (larger tiles or more
-      // chunks in flight spill registers: 255 and local memory at 8 x 2
-      // tiles, unroll 2; about 1.25x slower on an H200).
+      // M = 33..128 (or 96): 8-row tiles x 4 and no unrolling (larger tiles
+      // or more chunks in flight spill registers: 255 and local memory at
+      // 8 x 2 tiles, unroll 2; about 1.25x slower on an H200).
       // From M = 129 (or 97) on, the staged kernel: 4 warps, 8 x 8 rows by two
       // 64-column tiles (one for a swiglu, whose accumulators are twice as
       // many, or when N is not a multiple of 128), 4 cp.async stages: a
@@ -135,8 +135,7 @@ struct QmlirSelectSchedulePass
       // 11008 x 4096, 28672 x 4096); with fewer blocks it is up to 3x
       // slower, and below M = 97 slower on every layer but 28672 x 4096.
       const int64_t stagedFrom = stagedWgmma && projections == 1 &&
-                                         schemes.front().bits <= 4 &&
-                                         n >= 8192
+                                         schemes.front().bits <= 4 && n >= 8192
                                      ? 97
                                      : 129;
       if (!staged) {
