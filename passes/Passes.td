@@ -106,10 +106,10 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     when N >= 8192, 2 at M = 17..32 with two tiles; at M <= 8 it states the
     occupancy the registers give anyway (2 blocks of 16 warps, 3 of 8),
     which ptxas schedules better for (one projection of 4-bit codes, 8 or
-    16 warps;
-    benchmarks/results/2026-11-22-h200-occupancy.md). With `linear-k` (the
-    ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
-    stage activations in shared memory and spill more) neither applies.
+    16 warps; benchmarks/results/2026-11-22-h200-occupancy.md). With
+    `linear-k` (the ops with a wgmma schedule get mma_tile_linear, whose
+    split-K kernels stage activations in shared memory and spill more)
+    neither applies.
     From M = 129 on (from 97 for one projection of <= 4-bit codes with
     N >= 8192 on sm_90a, where it is 1.08-1.6x faster than split-K there)
     the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows
@@ -118,9 +118,9 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     128 blocks, in a bucket of its own), 4 cp.async stages, when N is a
     multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing wgmma
     m64n64k16, `mma = "wgmma"`); otherwise the [33, 128] bucket runs to
-    M = 65535. Ops that already have schedules keep
-    them; ops the layout cannot hold, and every op when `chip` has no
-    mma.sync m16n8k16 (before sm_80), are left to the SIMT lowering.
+    M = 65535. Ops that already have schedules keep them; ops the layout
+    cannot hold, and every op when `chip` has no mma.sync m16n8k16 (before
+    sm_80), are left to the SIMT lowering.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",

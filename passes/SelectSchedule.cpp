@@ -142,9 +142,10 @@ struct QmlirSelectSchedulePass
         bucket(33, kMaxM, 4, 1);
       } else {
         bucket(33, stagedFrom - 1, 4, 1);
+        const int64_t stagedWarps = 4, stagedTileM = 8;
         auto stagedBucket = [&](int64_t mMin, int64_t mMax, int64_t tileN) {
           buckets.push_back(ScheduleAttr::get(
-              context, mMin, mMax, /*warps=*/4, tileN, /*tileM=*/8,
+              context, mMin, mMax, stagedWarps, tileN, stagedTileM,
               /*unroll=*/1, /*warpsM=*/1, /*stages=*/4,
               stagedWgmma ? "wgmma" : "mma_sync",
               /*blocksPerSm=*/0));
@@ -153,12 +154,20 @@ struct QmlirSelectSchedulePass
         // per SM), one tile per block (twice the blocks, 158 registers:
         // three per SM) is 1.08-1.5x faster (H200, wgmma: N = 1024..4096
         // at M = 256, 1024 x 4096 at 1024); with more blocks, 0.65-0.93x.
-        int64_t oneTileTo = stagedFrom - 1;
-        if (stagedWgmma && stagedTileN == 2)
-          oneTileTo = std::max(oneTileTo, 64 * (128 / (n / 128)));
-        if (oneTileTo >= stagedFrom)
+        // oneTileTo: the largest such M (0 where the rule keeps one tile
+        // anyway or has no measurement).
+        const int64_t blockRows = 8 * stagedTileM;
+        const int64_t twoTileBlocksPerRow =
+            n / (stagedWarps * core::MmaTileGeometry::kTileRows * 2);
+        const int64_t oneTileTo = stagedWgmma && stagedTileN == 2
+                                      ? blockRows * (128 / twoTileBlocksPerRow)
+                                      : 0;
+        if (oneTileTo >= stagedFrom) {
           stagedBucket(stagedFrom, oneTileTo, 1);
-        stagedBucket(std::max(stagedFrom, oneTileTo + 1), kMaxM, stagedTileN);
+          stagedBucket(oneTileTo + 1, kMaxM, stagedTileN);
+        } else {
+          stagedBucket(stagedFrom, kMaxM, stagedTileN);
+        }
       }
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
     });
