@@ -106,10 +106,16 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     when N >= 8192, 2 at M = 17..32 with two tiles; at M <= 8 it states the
     occupancy the registers give anyway (2 blocks of 16 warps, 3 of 8),
     which ptxas schedules better for (one projection of 4-bit codes, 8 or
-    16 warps; benchmarks/results/2026-11-22-h200-occupancy.md). With
-    `linear-k` (the ops with a wgmma schedule get mma_tile_linear, whose
-    split-K kernels stage activations in shared memory and spill more)
-    neither applies.
+    16 warps; benchmarks/results/2026-11-22-h200-occupancy.md). For one
+    projection of 4-bit codes with 8 warps, where activation loads would
+    outnumber code loads 4 or 8 to 1, M = 9..16 with N >= 8192 gets two
+    tiles at 2 chunks in flight and 2 blocks per SM; M = 17..32 gets four
+    tiles at 2 chunks in flight and 1 block per SM with N >= 5120 (a
+    multiple of 64), and two block rows of 16 at 2 chunks in flight below
+    (benchmarks/results/2026-11-22-h200-few-rows.md). With `linear-k` (the
+    ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
+    stage activations in shared memory and spill more) none of this
+    applies.
     From M = 129 on (from 97 for one projection of <= 4-bit codes with
     N >= 8192 on sm_90a, where it is 1.08-1.6x faster than split-K there)
     the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows

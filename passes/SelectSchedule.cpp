@@ -64,6 +64,15 @@ struct QmlirSelectSchedulePass
       const bool staged = n % 64 == 0;
       const bool stagedWgmma = staged && codegen::hasWgmma(chip);
       const bool linearWeights = linearK && stagedWgmma;
+      // The rules for M = 9..32 below were measured for one projection of
+      // 4-bit codes in mma_tile order with 8 warps (K >= 512); other ops
+      // keep the general ones.
+      const bool tunedSplitK = projections == 1 && !linearWeights &&
+                               schemes.front().bits <= 4 && warps == 8;
+      // M = 9..16 with N >= 8192 and M = 17..32 with N >= 5120 (at least
+      // 80 blocks of 64 columns): see twoTilesAtM16 and fourTilesAtM32.
+      const bool twoTilesAtM16Fit = tunedSplitK && twoTiles && n / 32 >= 256;
+      const bool fourTilesFit = tunedSplitK && n % 64 == 0 && n >= 5120;
       SmallVector<Attribute> buckets;
       auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM,
                         int64_t unroll) {
@@ -81,6 +90,22 @@ struct QmlirSelectSchedulePass
                                 (!oneBlockRow || n / 32 >= 256 || linearWeights)
                             ? 2
                             : 1;
+        // At M = 9..16 a warp's activation loads are 4x its code loads with
+        // one tile (ncu, H200, 8192 x 28672: L1 84% busy, DRAM 44%). Two
+        // tiles halve that, in half the unrolling (the same codes in
+        // flight) and 2 blocks per SM (122 registers): 1.05-1.15x with
+        // N >= 8192; with fewer blocks up to 1.1x slower.
+        const bool twoTilesAtM16 = mMin == 9 && tileM == 2 && twoTilesAtM16Fit;
+        // At M = 17..32 (8 activation rows per code) four tiles per warp, at
+        // unroll 2 and one block of 8 warps per SM (246 registers), are
+        // 1.13-1.32x faster with N >= 5120 (H200: 5120 x 5120, 6144 x 4096,
+        // 8192 x 8192, 8192 x 28672, 11008 x 4096, 14336 x 4096,
+        // 28672 x 4096) and up to 1.4x slower with N = 4096 (64 blocks).
+        const bool fourTilesAtM32 = mMin == 17 && tileM == 4 && fourTilesFit;
+        if (twoTilesAtM16)
+          tileN = 2;
+        if (fourTilesAtM32)
+          tileN = 4;
         // M <= 8 reads the weights once: spread K over more warps when N
         // gives few blocks, and keep more loads in flight per warp when N
         // gives many (measured on an H200 over the LLaMA shapes).
@@ -105,17 +130,27 @@ struct QmlirSelectSchedulePass
           if (tileM == 1 && blockWarps >= 8)
             blocksPerSm = blockWarps == 16 ? 2 : 3;
           if (tileM == 2 && blockWarps == 8 && n >= 8192)
-            blocksPerSm = 4;
+            blocksPerSm = twoTilesAtM16 ? 2 : 4;
           if (tileM == 4 && blockWarps == 8 && tileN == 2 && oneBlockRow)
             blocksPerSm = 2;
+          if (fourTilesAtM32)
+            blocksPerSm = 1;
         }
         buckets.push_back(ScheduleAttr::get(
             context, mMin, mMax, blockWarps, tileN, tileM, unroll,
             /*warpsM=*/1, /*stages=*/0, "mma_sync", blocksPerSm));
       };
       bucket(1, 8, 1, 4);
-      bucket(9, 16, 2, 4);
-      bucket(17, 32, 4, 4);
+      bucket(9, 16, 2, twoTilesAtM16Fit ? 2 : 4);
+      // M = 17..32 below N = 5120: two block rows of 16 (tile_m 2, twice
+      // the blocks) at unroll 2 are 1.12-1.6x faster (H200: N = 1024, 2048,
+      // 4096 x 11008) and within 3% elsewhere at N = 4096.
+      if (fourTilesFit)
+        bucket(17, 32, 4, 2);
+      else if (tunedSplitK && n < 5120)
+        bucket(17, 32, 2, 2);
+      else
+        bucket(17, 32, 4, 4);
       // M = 33..128 (or 96): 8-row tiles x 4 and no unrolling (larger tiles
       // or more chunks in flight spill registers: 255 and local memory at
       // 8 x 2 tiles, unroll 2; about 1.25x slower on an H200).

@@ -40,9 +40,12 @@ struct ChunkLoads {
   // [projection][tile][sub-tile][row half]: the scale (f32; unused for
   // per-channel scales) and the exact offset (magic + zero point) as a
   // splat vector of the activation type.
+  // highOffsets (4-bit codes, f16 only): the negated offset of a code read
+  // in place from bits 4..7 of its byte (16 times the code plus the magic),
+  // after the multiplication by 1/16: -(magic / 16 + zero point).
   llvm::SmallVector<
       llvm::SmallVector<std::array<std::array<mlir::Value, 2>, 4>, 8>, 2>
-      scales, offsets;
+      scales, offsets, highOffsets;
   // [sub-tile][m tile][register]: B fragments.
   llvm::SmallVector<llvm::SmallVector<std::array<mlir::Value, 2>, 8>, 4> x;
 };

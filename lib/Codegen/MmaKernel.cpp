@@ -139,9 +139,11 @@ void MmaEmitter::deriveScales(ChunkLoads &loads, ArrayRef<Value> raw,
                               Value chunk) {
   loads.scales.assign(ops.weights.size(), {});
   loads.offsets.assign(ops.weights.size(), {});
+  loads.highOffsets.assign(ops.weights.size(), {});
   for (size_t p = 0; p < ops.weights.size(); ++p) {
     loads.scales[p].resize(schedule.getTileN());
     loads.offsets[p].resize(schedule.getTileN());
+    loads.highOffsets[p].resize(schedule.getTileN());
   }
   size_t next = 0;
   forEachScale(ops, schedule, [&](size_t p, const MmaKernelOperands::Weight &w,
@@ -175,12 +177,21 @@ void MmaEmitter::deriveScales(ChunkLoads &loads, ArrayRef<Value> raw,
     loads.offsets[p][i][j][half] = isBf16 && bits == 8
                                        ? offset // subtracted in f32
                                        : splat(toElement(offset));
+    if (bits == 4 && !isBf16) {
+      Value highOffset = arith::UIToFPOp::create(
+          b, loc, b.getF32Type(),
+          arith::AddIOp::create(b, loc, zero, i32(magic / 16)));
+      loads.highOffsets[p][i][j][half] =
+          splat(toElement(arith::NegFOp::create(b, loc, highOffset)));
+    }
     // Sub-tiles up to the next span start share these.
     const int64_t subTiles =
         core::mmaPermutationSpan(w.scheme) / Geometry::kSubTileCols;
     for (int64_t shared = j + 1; shared < j + subTiles && shared < 4; ++shared) {
       loads.scales[p][i][shared][half] = loads.scales[p][i][j][half];
       loads.offsets[p][i][shared][half] = loads.offsets[p][i][j][half];
+      loads.highOffsets[p][i][shared][half] =
+          loads.highOffsets[p][i][j][half];
     }
   });
 }
@@ -218,17 +229,23 @@ Value MmaEmitter::fragment(const ChunkLoads &loads, size_t p, int64_t i,
                            int64_t j, int64_t q) {
   const core::Scheme &scheme = ops.weights[p].scheme;
   const unsigned bits = scheme.bits;
-  // The word and shift that hold register q (core::mmaSlotElement).
+  // The word and shift that hold register q (core::mmaSlotElement). With
+  // f16, 4-bit registers 1 and 3 are read in place from bits 4..7 of their
+  // bytes, as 16 times the code: one shift serves two registers, and the
+  // 1/16 goes into the subtraction as an fma (exact: the result is a small
+  // integer). bf16's 7 mantissa bits cannot hold the code there.
   int64_t wordIndex = bits == 4 ? j : 2 * j + q / 2;
-  int64_t shift = bits == 4 ? 4 * q : 8 * (q % 2);
+  const bool high = bits == 4 && !isBf16 && q % 2 == 1;
+  int64_t shift = bits == 4 ? 4 * (q - (high ? 1 : 0)) : 8 * (q % 2);
   Value word = vector::ExtractOp::create(
       b, loc, loads.codes[p][i][wordIndex / 4], wordIndex % 4);
-  const uint32_t mask = bits == 4 ? 0x000F000Fu : 0x00FF00FFu;
+  const uint32_t mask =
+      bits == 4 ? (high ? 0x00F000F0u : 0x000F000Fu) : 0x00FF00FFu;
   Value pair = arith::AndIOp::create(
       b, loc, shift ? arith::ShRUIOp::create(b, loc, word, i32(shift)) : word,
       i32(int32_t(mask)));
   if (scheme.isSigned()) {
-    uint32_t sign = 1u << (bits - 1);
+    uint32_t sign = (1u << (bits - 1)) << (high ? 4 : 0);
     pair = arith::XOrIOp::create(b, loc, pair, i32(int32_t(sign | sign << 16)));
   }
   const int64_t half = q % 2;
@@ -249,6 +266,14 @@ Value MmaEmitter::fragment(const ChunkLoads &loads, size_t p, int64_t i,
   const uint32_t exponent = isBf16 ? 0x43004300u : 0x64006400u;
   pair = arith::OrIOp::create(b, loc, pair, i32(int32_t(exponent)));
   Value values = LLVM::BitcastOp::create(b, loc, pairType(), pair);
+  if (high) {
+    Value sixteenth = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(pairType(),
+                               b.getFloatAttr(elementType, 0.0625)));
+    return LLVM::FMAOp::create(b, loc, values, sixteenth,
+                               loads.highOffsets[p][i][j][half]);
+  }
   return arith::SubFOp::create(b, loc, values, offset);
 }
 
@@ -414,8 +439,10 @@ private:
   /// Element offset of row `row`'s 16-byte piece `piece` of m tile `mt` in
   /// scratch slot `slot` of this warp.
   Value scratchIndex(int64_t slot, int64_t mt, Value row, Value piece);
-  SmallVector<Value> xRows;  // clamped row index per m tile
-  SmallVector<Value> xValid; // whether that row exists
+  /// Row of M whose activations each m tile's lane loads, clamped to the
+  /// last row: the mma keeps output rows apart, and those past M are never
+  /// stored, so their (finite) values need no masking.
+  SmallVector<Value> xRows;
   /// Staged activations: per warp, `unroll` slots of tile_m x 8 rows x 64.
   Value xScratch;
 };
@@ -463,8 +490,6 @@ ChunkLoads SplitKEmitter::load(Value chunk, int64_t slot) {
   const int64_t span = xSpan;
   const int64_t perLoad = std::min<int64_t>(8, span / 4);
   auto vectorType = VectorType::get({perLoad}, elementType);
-  Value zeros = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(vectorType, b.getZeroAttr(elementType)));
   for (int64_t mt = 0; mt < schedule.getTileM(); ++mt) {
     SmallVector<Value, 8> words;
     for (int64_t first = 0; first < Geometry::kTileCols; first += span)
@@ -475,7 +500,6 @@ ChunkLoads SplitKEmitter::load(Value chunk, int64_t slot) {
         Value values = vector::LoadOp::create(
             b, loc, vectorType, ops.x, ValueRange{xRows[mt], column},
             /*nontemporal=*/false, llvm::MaybeAlign(2 * perLoad));
-        values = arith::SelectOp::create(b, loc, xValid[mt], values, zeros);
         appendWords(values, words);
       }
     for (int64_t j = 0; j < 4; ++j)
@@ -578,8 +602,6 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
   for (int64_t mt = 0; mt < tileM; ++mt) {
     Value row = add(mBase, add(idx(8 * mt), g));
-    xValid.push_back(
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, m));
     xRows.push_back(arith::MinUIOp::create(b, loc, row, lastRow));
   }
 

@@ -248,6 +248,7 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
           ChunkLoads loads;
           loads.scales = scales.scales;
           loads.offsets = scales.offsets;
+          loads.highOffsets = scales.highOffsets;
           Value slot = arith::RemUIOp::create(b, loc, chunk, idx(stages));
           readCodes(loads, slot);
           if (useWgmma) {

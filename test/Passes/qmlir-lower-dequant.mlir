@@ -5,8 +5,11 @@
 // of codes per lane and 64 columns, 16-byte activation loads, int4 pairs
 // turned into f16x2 by mask (0x000F000F), OR with the exponent of 1024
 // (0x64006400) and one subtraction of (1024 + zero) (i4: the sign is
-// flipped first by xor), mma.sync m16n8k16, and the group's f32 partial sum
-// scaled into the accumulator by fma. Warps meet in shared memory. A
+// flipped first by xor, 0x00080008); the next register's pair is masked in
+// place (0x00F000F0, sign 0x00800080), i.e. 1024 + 16 q, and finished by one
+// fma with 1/16 and -(64 + zero); mma.sync m16n8k16, and the group's f32
+// partial sum scaled into the accumulator by fma. Warps meet in shared
+// memory. A
 // schedule's blocks_per_sm becomes the kernel's nvvm.minctasm (PTX
 // .minnctapersm), none where it is 0.
 
@@ -30,6 +33,10 @@
 // CHECK: arith.andi
 // CHECK: arith.ori
 // CHECK: arith.subf %{{.*}}, %{{.*}} : vector<2xf16>
+// CHECK: %[[HIGH:.*]] = arith.andi %{{.*}}, %c15728880_i32{{.*}} : i32
+// CHECK: arith.xori %[[HIGH]], %c8388736_i32{{.*}} : i32
+// CHECK: %[[SIXTEENTH:.*]] = arith.constant dense<6.250000e-02> : vector<2xf16>
+// CHECK: llvm.intr.fma(%{{.*}}, %[[SIXTEENTH]], %{{.*}}) : (vector<2xf16>, vector<2xf16>, vector<2xf16>) -> vector<2xf16>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>{{.*}} : (vector<2xf16>, vector<2xf16>, f32)
 // CHECK: llvm.intr.fma
 // CHECK: memref.store %{{.*}}, %[[SMEM]]
@@ -44,6 +51,26 @@ func.func @proj(%x: tensor<?x128xf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xf1
   %w = qmlir.pack %c, %s : (tensor<32x16xi32>, tensor<32x2xf16>) -> !w
   %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>, #qmlir.schedule<m = [9, 65535], blocks_per_sm = 3, warps = 1, tile_n = 2, tile_m = 2, unroll = 1>]} : tensor<?x128xf16>, !w -> tensor<?x32xf16>
   return %y : tensor<?x32xf16>
+}
+
+// -----
+
+// bf16's 7 mantissa bits cannot hold 16 q: every register's pair is shifted
+// down (by 4 for register 1) and subtracted, with the exponent of 128.
+!w = !qmlir.qtensor<32x128, #qmlir.scheme<u4, group = 64, scale = bf16, zero = int>>
+// CHECK-LABEL: gpu.func @proj_bf16_matmul0_b0(
+// CHECK: scf.for
+// CHECK: arith.andi %{{.*}}, %c983055_i32{{.*}} : i32
+// CHECK: arith.ori %{{.*}}, %c1124090624_i32{{.*}} : i32
+// CHECK: arith.subf %{{.*}}, %{{.*}} : vector<2xbf16>
+// CHECK: %[[SHIFTED:.*]] = arith.shrui %{{.*}}, %c4_i32{{.*}} : i32
+// CHECK: arith.andi %[[SHIFTED]], %c983055_i32{{.*}} : i32
+// CHECK-NOT: 6.250000e-02
+// CHECK: nvvm.mma.sync
+func.func @proj_bf16(%x: tensor<?x128xbf16>, %c: tensor<32x16xi32>, %s: tensor<32x2xbf16>, %z: tensor<32x1xi32>) -> tensor<?x32xbf16> {
+  %w = qmlir.pack %c, %s, %z : (tensor<32x16xi32>, tensor<32x2xbf16>, tensor<32x1xi32>) -> !w
+  %y = qmlir.matmul %x, %w {qmlir.layout = #qmlir.layout<mma_tile>, qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 1, unroll = 2>]} : tensor<?x128xbf16>, !w -> tensor<?x32xbf16>
+  return %y : tensor<?x32xbf16>
 }
 
 // -----

@@ -61,10 +61,11 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 }
 
 // 4-bit codes: M <= 8 states the occupancy of its registers (2 blocks of 16
-// warps). N >= 8192 and 8 warps: 4 blocks per SM at M = 9..16 (registers
-// bounded at 64), and at M = 17..32 two tiles (N / 32 = 256 blocks) and 2
-// blocks per SM; N = 4096 gives 128 such blocks: one tile, no bound; 8-bit
-// codes need fewer registers: two tiles, no bound. The 4-bit N = 8192 op
+// warps). N >= 8192 and 8 warps: two tiles at unroll 2 and 2 blocks per SM
+// at M = 9..16, four tiles at unroll 2 and one block per SM at M = 17..32;
+// N = 4096: one tile at M = 9..16, two block rows of 16 at M = 17..32. 8-bit
+// codes keep the general rule: 4 blocks per SM at M = 9..16 (registers
+// bounded at 64), two tiles (N / 32 = 256 blocks) and no bound at 17..32. The 4-bit N = 8192 op
 // gets the wgmma kernel from M = 97, the others from 129; with one tile per
 // block while two would give at most 128 blocks (N = 8192: M <= 128; 4096:
 // M <= 256; 8-bit, from 129: never). With linear-k the
@@ -73,9 +74,9 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @occupancy
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 128], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 1, warps = 8, tile_n = 4, tile_m = 4, unroll = 2>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 128], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // LINEAR-LABEL: func.func @occupancy
 // LINEAR: qmlir.matmul
 // LINEAR-NOT: blocks_per_sm
@@ -86,13 +87,39 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // CHECK: qmlir.matmul
 // CHECK-SAME: [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma",
 // SM80-LABEL: func.func @occupancy
-// SM80: #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
+// SM80: #qmlir.schedule<m = [9, 16], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 1, warps = 8, tile_n = 4, tile_m = 4, unroll = 2>
 !big8 = !qmlir.qtensor<8192x4096, #qmlir.scheme<i8, group = 128, scale = f16>>
 func.func @occupancy(%x: tensor<?x4096xf16>, %a: !big, %b: !mid, %c: !big8) -> (tensor<?x8192xf16>, tensor<?x4096xf16>, tensor<?x8192xf16>) {
   %y = qmlir.matmul %x, %a : tensor<?x4096xf16>, !big -> tensor<?x8192xf16>
   %z = qmlir.matmul %x, %b : tensor<?x4096xf16>, !mid -> tensor<?x4096xf16>
   %u = qmlir.matmul %x, %c : tensor<?x4096xf16>, !big8 -> tensor<?x8192xf16>
   return %y, %z, %u : tensor<?x8192xf16>, tensor<?x4096xf16>, tensor<?x8192xf16>
+}
+
+// Where the M = 9..32 rules stop: four tiles need N >= 5120 in multiples of
+// 64 (N = 5136 keeps the general 17..32 bucket, N = 5120 gets them; both
+// keep one tile at 9..16, below N = 8192); fewer than 8 warps (K = 256)
+// keep the general rule, as does a swiglu.
+!n5120 = !qmlir.qtensor<5120x1024, #qmlir.scheme<u4, group = 64, scale = f16, zero = int>>
+!n5136 = !qmlir.qtensor<5136x1024, #qmlir.scheme<i4, group = 128, scale = f16>>
+!k256 = !qmlir.qtensor<8192x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+!g8192 = !qmlir.qtensor<8192x1024, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK-LABEL: func.func @few_rows
+// LINEAR-LABEL: func.func @few_rows
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 1, warps = 8, tile_n = 4, tile_m = 4, unroll = 2>, #qmlir.schedule<m = [33, 128]
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 65535]
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 4, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 4, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 96]
+// CHECK: qmlir.swiglu
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128]
+func.func @few_rows(%x: tensor<?x1024xf16>, %x2: tensor<?x256xf16>, %a: !n5120, %b: !n5136, %c: !k256, %g: !g8192, %u: !g8192) -> (tensor<?x5120xf16>, tensor<?x5136xf16>, tensor<?x8192xf16>, tensor<?x8192xf16>) {
+  %y = qmlir.matmul %x, %a : tensor<?x1024xf16>, !n5120 -> tensor<?x5120xf16>
+  %z = qmlir.matmul %x, %b : tensor<?x1024xf16>, !n5136 -> tensor<?x5136xf16>
+  %v = qmlir.matmul %x2, %c : tensor<?x256xf16>, !k256 -> tensor<?x8192xf16>
+  %s = qmlir.swiglu %x, %g, %u : tensor<?x1024xf16>, !g8192, !g8192 -> tensor<?x8192xf16>
+  return %y, %z, %v, %s : tensor<?x5120xf16>, tensor<?x5136xf16>, tensor<?x8192xf16>, tensor<?x8192xf16>
 }
 
 // Left to SIMT: 3-bit codes, N not a multiple of 16, a swiglu whose gate and

@@ -2,9 +2,10 @@
 // RUN: %if ptxas %{ qmlir-opt %s --qmlir-to-cubin=toolkit=%cuda_toolkit | FileCheck %s --check-prefix=CUBIN %}
 
 // The rule asks for 3 blocks of 256 threads per SM at M <= 8 (K gives 8
-// warps), 4 at M = 9..16 when N >= 8192, and 2 at M = 17..32 with two tiles:
-// the PTX bounds those kernels with .minnctapersm, which ptxas turns into at
-// most 85, 64 and 128 registers a thread. The others carry none.
+// warps), 2 at M = 9..16 with two tiles and 1 at M = 17..32 with four, when
+// N >= 8192: the PTX bounds those kernels with .minnctapersm, which ptxas
+// turns into at most 85, 128 and 255 registers a thread. The others carry
+// none.
 
 !w = !qmlir.qtensor<8192x512, #qmlir.scheme<i4, group = 128, scale = f16>>
 func.func @layer(%x: tensor<?x512xf16>, %c: tensor<8192x64xi32>, %s: tensor<8192x4xf16>) -> tensor<?x8192xf16> {
@@ -19,10 +20,10 @@ func.func @layer(%x: tensor<?x512xf16>, %c: tensor<8192x64xi32>, %s: tensor<8192
 // CHECK-SAME: .minnctapersm 3
 // CHECK-SAME: .entry layer_matmul0_b1(
 // CHECK-SAME: .maxntid 256, 1, 1
-// CHECK-SAME: .minnctapersm 4
+// CHECK-SAME: .minnctapersm 2
 // CHECK-SAME: .entry layer_matmul0_b2(
 // CHECK-SAME: .maxntid 256, 1, 1
-// CHECK-SAME: .minnctapersm 2
+// CHECK-SAME: .minnctapersm 1
 // CHECK-SAME: .entry layer_matmul0_b3(
 // CHECK-NOT: .minnctapersm
 // CHECK-SAME: .entry layer_matmul0_b4(
