@@ -93,8 +93,9 @@ struct QmlirSelectSchedulePass
         // At M = 9..16 a warp's activation loads are 4x its code loads with
         // one tile (ncu, H200, 8192 x 28672: L1 84% busy, DRAM 44%). Two
         // tiles halve that, in half the unrolling (the same codes in
-        // flight) and 2 blocks per SM (122 registers): 1.05-1.15x with
-        // N >= 8192; with fewer blocks up to 1.1x slower.
+        // flight) and 2 blocks per SM (122 registers): 1.05-1.15x on four
+        // layers with N >= 8192, 0.99x on 14336 x 4096; with fewer blocks up
+        // to 1.1x slower.
         const bool twoTilesAtM16 = mMin == 9 && tileM == 2 && twoTilesAtM16Fit;
         // At M = 17..32 (8 activation rows per code) four tiles per warp, at
         // unroll 2 and one block of 8 warps per SM (246 registers), are
