@@ -114,8 +114,8 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     multiple of 64), and two block rows of 16 at 2 chunks in flight below
     (benchmarks/results/2026-11-22-h200-few-rows.md). With `linear-k` (the
     ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
-    stage activations in shared memory and spill more) none of this
-    applies.
+    stage activations in shared memory and spill more) only the bound at
+    M <= 8 applies, and only with N >= 8192.
     From M = 129 on (from 97 for one projection of <= 4-bit codes with
     N >= 8192 on sm_90a, where it is 1.08-1.6x faster than split-K there)
     the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows

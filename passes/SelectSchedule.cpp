@@ -124,12 +124,16 @@ struct QmlirSelectSchedulePass
         // 16 warps, up to 85 for 8); ptxas schedules differently for it:
         // 0.95-1.16x per layer, geomean 1.01x on the five target layers and
         // 1.14x on six others. mma_tile_linear's split-K kernels spill far
-        // more under the same bounds (up to 1.5x slower); 8-bit codes need
+        // more under the bounds of M = 9..32 (up to 1.5x slower); at M <= 8
+        // the bound is 1.15-1.46x faster for them with N >= 8192 (without
+        // it ptxas may fit 3 blocks of 16 warps: 512 blocks then run as 1.3
+        // waves instead of 1.9) and 0.77-1.14x below. 8-bit codes need
         // fewer registers (2 blocks fit anyway).
         int64_t blocksPerSm = 0;
+        if (projections == 1 && schemes.front().bits <= 4 && tileM == 1 &&
+            blockWarps >= 8 && (!linearWeights || n >= 8192))
+          blocksPerSm = blockWarps == 16 ? 2 : 3;
         if (projections == 1 && !linearWeights && schemes.front().bits <= 4) {
-          if (tileM == 1 && blockWarps >= 8)
-            blocksPerSm = blockWarps == 16 ? 2 : 3;
           if (tileM == 2 && blockWarps == 8 && n >= 8192)
             blocksPerSm = twoTilesAtM16 ? 2 : 4;
           if (tileM == 4 && blockWarps == 8 && tileN == 2 && oneBlockRow)

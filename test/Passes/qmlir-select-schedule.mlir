@@ -65,11 +65,12 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // at M = 9..16, four tiles at unroll 2 and one block per SM at M = 17..32;
 // N = 4096: one tile at M = 9..16, two block rows of 16 at M = 17..32. 8-bit
 // codes keep the general rule: 4 blocks per SM at M = 9..16 (registers
-// bounded at 64), two tiles (N / 32 = 256 blocks) and no bound at 17..32. The 4-bit N = 8192 op
-// gets the wgmma kernel from M = 97, the others from 129; with one tile per
-// block while two would give at most 128 blocks (N = 8192: M <= 128; 4096:
-// M <= 256; 8-bit, from 129: never). With linear-k the
-// weights of ops with a wgmma schedule are in K order: neither applies.
+// bounded at 64), two tiles (N / 32 = 256 blocks) and no bound at 17..32.
+// The 4-bit N = 8192 op gets the wgmma kernel from M = 97, the others from
+// 129; with one tile per block while two would give at most 128 blocks
+// (N = 8192: M <= 128; 4096: M <= 256; 8-bit, from 129: never). With
+// linear-k the weights of ops with a wgmma schedule are in K order: of
+// these rules only the M <= 8 bound applies, and only with N >= 8192.
 !big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @occupancy
@@ -79,8 +80,8 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // LINEAR-LABEL: func.func @occupancy
 // LINEAR: qmlir.matmul
+// LINEAR-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // LINEAR-NOT: blocks_per_sm
-// LINEAR-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // LINEAR: qmlir.matmul
 // LINEAR-SAME: #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
 // LINEAR-NOT: blocks_per_sm
