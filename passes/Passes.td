@@ -101,17 +101,17 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     N >= 16384) and one 16-column tile for M <= 16 (the most blocks for the
     bandwidth-bound sizes), two from 17 on when N allows (each activation
     load then serves both; for M <= 32 only while that leaves 256 blocks).
-    Where the mma_tile split-K kernels wait on their loads, `blocks_per_sm`
-    trades a few spilled registers for more warps: 4 blocks at M = 9..16
-    when N >= 8192, 2 at M = 17..32 with two tiles; at M <= 8 it states the
-    occupancy the registers give anyway (2 blocks of 16 warps, 3 of 8),
-    which ptxas schedules better for (one projection of 4-bit codes, 8 or
-    16 warps; benchmarks/results/2026-11-22-h200-occupancy.md). For one
-    projection of 4-bit codes with 8 warps, where activation loads would
-    outnumber code loads 4 or 8 to 1, M = 9..16 with N >= 8192 gets two
-    tiles at 2 chunks in flight and 2 blocks per SM; M = 17..32 gets four
-    tiles at 2 chunks in flight and 1 block per SM with N >= 5120 (a
-    multiple of 64), and two block rows of 16 at 2 chunks in flight below
+    Where the mma_tile split-K kernels of one projection of 4-bit codes
+    wait on their loads, `blocks_per_sm` trades a few spilled registers for
+    more warps; at M <= 8 it states the occupancy the registers give anyway
+    (2 blocks of 16 warps, 3 of 8), which ptxas schedules better for
+    (benchmarks/results/2026-11-22-h200-occupancy.md). With 8 warps, where
+    activation loads would outnumber code loads 4 or 8 to 1, M = 9..16 with
+    N >= 8192 gets two tiles at 2 chunks in flight and 2 blocks per SM (4
+    blocks with one tile when N is not a multiple of 32); M = 17..32 gets
+    four tiles at 2 chunks in flight and 1 block per SM with N >= 5120 (a
+    multiple of 64; otherwise 2 blocks with two tiles where N gives 256 of
+    them), and two block rows of 16 at 2 chunks in flight below N = 5120
     (benchmarks/results/2026-11-22-h200-few-rows.md). With `linear-k` (the
     ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
     stage activations in shared memory and spill more) only the bound at

@@ -127,7 +127,7 @@ struct QmlirSelectSchedulePass
         // more under the bounds of M = 9..32 (up to 1.5x slower); at M <= 8
         // the bound is 1.15-1.46x faster for them with N >= 8192 (without
         // it ptxas may fit 3 blocks of 16 warps: 512 blocks then run as 1.3
-        // waves instead of 1.9) and 0.77-1.14x below. 8-bit codes need
+        // waves instead of 1.9) and 0.77-1.15x below. 8-bit codes need
         // fewer registers (2 blocks fit anyway).
         int64_t blocksPerSm = 0;
         if (projections == 1 && schemes.front().bits <= 4 && tileM == 1 &&
