@@ -64,11 +64,13 @@ struct QmlirSelectSchedulePass
       const bool staged = n % 64 == 0;
       const bool stagedWgmma = staged && codegen::hasWgmma(chip);
       const bool linearWeights = linearK && stagedWgmma;
-      // The rules for M = 9..32 below were measured for one projection of
-      // 4-bit codes in mma_tile order with 8 warps (K >= 512); other ops
-      // keep the general ones.
-      const bool tunedSplitK = projections == 1 && !linearWeights &&
-                               schemes.front().bits <= 4 && warps == 8;
+      // The occupancy bounds and the M = 9..32 rules below were measured
+      // for one projection of 4-bit codes, the latter in mma_tile order with
+      // 8 warps (K >= 512); other ops keep the general ones.
+      const bool oneFourBitProjection =
+          projections == 1 && schemes.front().bits <= 4;
+      const bool tunedSplitK =
+          oneFourBitProjection && !linearWeights && warps == 8;
       // M = 9..16 with N >= 8192 and M = 17..32 with N >= 5120 (at least
       // 80 blocks of 64 columns): see twoTilesAtM16 and fourTilesAtM32.
       const bool twoTilesAtM16Fit = tunedSplitK && twoTiles && n / 32 >= 256;
@@ -130,13 +132,13 @@ struct QmlirSelectSchedulePass
         // waves instead of 1.9) and 0.77-1.15x below. 8-bit codes need
         // fewer registers (2 blocks fit anyway).
         int64_t blocksPerSm = 0;
-        if (projections == 1 && schemes.front().bits <= 4 && tileM == 1 &&
-            blockWarps >= 8 && (!linearWeights || n >= 8192))
+        if (oneFourBitProjection && tileM == 1 && blockWarps >= 8 &&
+            (!linearWeights || n >= 8192))
           blocksPerSm = blockWarps == 16 ? 2 : 3;
-        if (projections == 1 && !linearWeights && schemes.front().bits <= 4) {
-          if (tileM == 2 && blockWarps == 8 && n >= 8192)
+        if (tunedSplitK) {
+          if (tileM == 2 && n >= 8192)
             blocksPerSm = twoTilesAtM16 ? 2 : 4;
-          if (tileM == 4 && blockWarps == 8 && tileN == 2 && oneBlockRow)
+          if (tileM == 4 && tileN == 2 && oneBlockRow)
             blocksPerSm = 2;
           if (fourTilesAtM32)
             blocksPerSm = 1;
@@ -174,10 +176,8 @@ struct QmlirSelectSchedulePass
       // one 4-bit projection, M = 112 and 128: 8192 x 8192, 8192 x 28672,
       // 11008 x 4096, 28672 x 4096); with fewer blocks it is up to 3x
       // slower, and below M = 97 slower on every layer but 28672 x 4096.
-      const int64_t stagedFrom = stagedWgmma && projections == 1 &&
-                                         schemes.front().bits <= 4 && n >= 8192
-                                     ? 97
-                                     : 129;
+      const int64_t stagedFrom =
+          stagedWgmma && oneFourBitProjection && n >= 8192 ? 97 : 129;
       if (!staged) {
         bucket(33, kMaxM, 4, 1);
       } else {

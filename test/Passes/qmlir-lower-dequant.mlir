@@ -7,11 +7,11 @@
 // (0x64006400) and one subtraction of (1024 + zero) (i4: the sign is
 // flipped first by xor, 0x00080008); the next register's pair is masked in
 // place (0x00F000F0, sign 0x00800080), i.e. 1024 + 16 q, and finished by one
-// fma with 1/16 and -(64 + zero); mma.sync m16n8k16, and the group's f32
-// partial sum scaled into the accumulator by fma. Warps meet in shared
-// memory. A
-// schedule's blocks_per_sm becomes the kernel's nvvm.minctasm (PTX
-// .minnctapersm), none where it is 0.
+// fma with 1/16 and -(64 + zero) of its row half (register 1: rows g + 8);
+// mma.sync m16n8k16, and the group's f32 partial sum scaled into the
+// accumulator by fma. Warps meet in shared memory. A schedule's
+// blocks_per_sm becomes the kernel's nvvm.minctasm (PTX .minnctapersm),
+// none where it is 0.
 
 !w = !qmlir.qtensor<32x128, #qmlir.scheme<i4, group = 64, scale = f16>>
 // CHECK-LABEL: gpu.module @qmlir_kernels
@@ -25,6 +25,16 @@
 // CHECK: scf.for
 // CHECK: %[[CODES:.*]] = vector.load %[[FLAT]][%{{.*}}] {alignment = 16 : i64} : memref<512xi32>, vector<4xi32>
 // CHECK: memref.load %[[S]]
+// CHECK: %[[HIGH_OFFSET:.*]] = arith.addi %c8_i32{{.*}}, %c64_i32{{.*}} : i32
+// CHECK: %[[HIGH_OFFSET_F:.*]] = arith.uitofp %[[HIGH_OFFSET]] : i32 to f32
+// CHECK: %[[NEG_HIGH:.*]] = arith.negf %[[HIGH_OFFSET_F]] : f32
+// CHECK: %[[NEG_HIGH_H:.*]] = arith.truncf %[[NEG_HIGH]] : f32 to f16
+// CHECK: vector.broadcast %[[NEG_HIGH_H]] : f16 to vector<2xf16>
+// CHECK: %[[HIGH_OFFSET8:.*]] = arith.addi %c8_i32{{.*}}, %c64_i32{{.*}} : i32
+// CHECK: %[[HIGH_OFFSET8_F:.*]] = arith.uitofp %[[HIGH_OFFSET8]] : i32 to f32
+// CHECK: %[[NEG_HIGH8:.*]] = arith.negf %[[HIGH_OFFSET8_F]] : f32
+// CHECK: %[[NEG_HIGH8_H:.*]] = arith.truncf %[[NEG_HIGH8]] : f32 to f16
+// CHECK: %[[NEG_HIGH8_PAIR:.*]] = vector.broadcast %[[NEG_HIGH8_H]] : f16 to vector<2xf16>
 // CHECK: vector.load %[[X]][%{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<?x128xf16>, vector<8xf16>
 // CHECK: vector.extract %[[CODES]][0]
 // CHECK: arith.constant 983055 : i32
@@ -36,7 +46,7 @@
 // CHECK: %[[HIGH:.*]] = arith.andi %{{.*}}, %c15728880_i32{{.*}} : i32
 // CHECK: arith.xori %[[HIGH]], %c8388736_i32{{.*}} : i32
 // CHECK: %[[SIXTEENTH:.*]] = arith.constant dense<6.250000e-02> : vector<2xf16>
-// CHECK: llvm.intr.fma(%{{.*}}, %[[SIXTEENTH]], %{{.*}}) : (vector<2xf16>, vector<2xf16>, vector<2xf16>) -> vector<2xf16>
+// CHECK: llvm.intr.fma(%{{.*}}, %[[SIXTEENTH]], %[[NEG_HIGH8_PAIR]]) : (vector<2xf16>, vector<2xf16>, vector<2xf16>) -> vector<2xf16>
 // CHECK: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>{{.*}} : (vector<2xf16>, vector<2xf16>, f32)
 // CHECK: llvm.intr.fma
 // CHECK: memref.store %{{.*}}, %[[SMEM]]
