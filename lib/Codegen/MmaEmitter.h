@@ -10,10 +10,10 @@
 // the weights are never rounded to 16 bits: the result is as accurate as an
 // f32 dequantization.
 //
-// Two bodies use this: MmaKernel.cpp (warps split K, codes and activations
-// loaded straight into registers, activations staged per warp where K is in
-// order; small M) and MmaKernelStaged.cpp (warps
-// tile the output, both staged through shared memory by cp.async; large M).
+// Two bodies use this: MmaKernelSplitK.cpp (warps split K, codes and
+// activations loaded straight into registers, activations staged per warp
+// where K is in order; small M) and MmaKernelStaged.cpp (warps tile the output,
+// both staged through shared memory by cp.async; large M).
 //
 //===----------------------------------------------------------------------===//
 
@@ -139,8 +139,8 @@ int64_t splitKSharedMemoryBytes(ScheduleAttr schedule, core::Layout layout,
                                 llvm::ArrayRef<core::Scheme> schemes);
 
 /// The two bodies emitMmaKernel chooses between: warps split K
-/// (MmaKernel.cpp), or warps tile the output through shared-memory stages
-/// (MmaKernelStaged.cpp).
+/// (MmaKernelSplitK.cpp), or warps tile the output through shared-memory
+/// stages (MmaKernelStaged.cpp).
 void emitSplitKKernel(mlir::OpBuilder &b, mlir::Location loc,
                       mlir::gpu::GPUFuncOp kernel, ScheduleAttr schedule,
                       mlir::Type elementType, int64_t k,
