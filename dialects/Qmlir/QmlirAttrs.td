@@ -185,7 +185,11 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
     warps_m` must be a multiple of 4). The default, `"mma_sync"`, is
     mma.sync m16n8k16.
 
-    The grid is `(N / columns, ceil(M / rows), 1)`.
+    The grid is `(N / columns, ceil(M / rows), 1)`. Where a bucket spans
+    more than one block of rows, the kernel numbers its blocks in launch
+    order and gives consecutive ones the row blocks of one column block
+    (split-K: all of them; staged: 8 at a time), so that blocks reading the
+    same weights run together and share them through L2.
 
     `blocks_per_sm = B` (default 0: no bound) asks ptxas to keep B blocks
     resident on a multiprocessor (`.minnctapersm`), i.e. to fit each thread

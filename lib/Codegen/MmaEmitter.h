@@ -68,6 +68,12 @@ protected:
   mlir::Value toF32(mlir::Value value);
   mlir::Value f32Zero();
 
+  /// The block's column block (along N) and row block (along M). Blocks
+  /// start in launch order (x fastest); consecutive blocks take the row
+  /// blocks of one column block, `groupRows` at a time (all of them if 0),
+  /// so that the blocks reading the same weights run together and share
+  /// them through L2 instead of each fetching them from memory again.
+  std::pair<mlir::Value, mlir::Value> blockCoordinates(int64_t groupRows);
   /// Views each weight's codes as one flat array (the layout addresses
   /// words, not rows) and reads the thread's lane and warp.
   void prepare(mlir::gpu::GPUFuncOp kernel);

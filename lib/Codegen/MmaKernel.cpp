@@ -81,6 +81,32 @@ void MmaEmitter::prepare(gpu::GPUFuncOp kernel) {
   m = memref::DimOp::create(b, loc, ops.x, 0);
 }
 
+std::pair<Value, Value> MmaEmitter::blockCoordinates(int64_t groupRows) {
+  // One row block: launch order is already right.
+  if (schedule.getMMax() <= schedule.getRowsPerBlock())
+    return {gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+            gpu::BlockIdOp::create(b, loc, gpu::Dimension::y)};
+  Value columnBlocks = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  Value rowBlocks = gpu::GridDimOp::create(b, loc, gpu::Dimension::y);
+  Value linear =
+      add(mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), columnBlocks),
+          gpu::BlockIdOp::create(b, loc, gpu::Dimension::x));
+  if (groupRows == 0)
+    return {arith::DivUIOp::create(b, loc, linear, rowBlocks),
+            arith::RemUIOp::create(b, loc, linear, rowBlocks)};
+  // Group q holds row blocks q groupRows.. (fewer in the last group) of
+  // every column block.
+  Value perGroup = mul(columnBlocks, idx(groupRows));
+  Value group = arith::DivUIOp::create(b, loc, linear, perGroup);
+  Value firstRow = mul(group, idx(groupRows));
+  Value rowsHere = arith::MinUIOp::create(
+      b, loc, idx(groupRows),
+      arith::SubIOp::create(b, loc, rowBlocks, firstRow));
+  Value within = arith::RemUIOp::create(b, loc, linear, perGroup);
+  return {arith::DivUIOp::create(b, loc, within, rowsHere),
+          add(firstRow, arith::RemUIOp::create(b, loc, within, rowsHere))};
+}
+
 /// Calls `visit(p, i, j, half, row, group)` for every scale (and zero point)
 /// the warp's tiles need for `chunk`, in the order fetchScales returns them.
 template <typename Visit>

@@ -237,9 +237,12 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   const int64_t warps = schedule.getWarps(), unroll = schedule.getUnroll();
   const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
   const int64_t chunks = k / Geometry::kTileCols;
-  rowTile0 = mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(tileN));
-  mBase = mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-              idx(schedule.getRowsPerBlock()));
+  // At most 16 row blocks (M <= 128): all of a column block's run together
+  // (H100, M = 64: 1.01-1.07x on the five target layers; they used to
+  // fetch the weights from memory once per row block).
+  auto [columnBlock, rowBlock] = blockCoordinates(/*groupRows=*/0);
+  rowTile0 = mul(columnBlock, idx(tileN));
+  mBase = mul(rowBlock, idx(schedule.getRowsPerBlock()));
   Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
   for (int64_t mt = 0; mt < tileM; ++mt) {
     Value row = add(mBase, add(idx(8 * mt), g));
