@@ -180,10 +180,11 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   warpN = arith::RemUIOp::create(b, loc, warp, idx(schedule.getWarpsN()));
   warpM = arith::DivUIOp::create(b, loc, warp, idx(schedule.getWarpsN()));
   // Groups of 8 row blocks (512 rows with wgmma): the blocks resident at
-  // once then share both their weights and activations through L2 (H100:
-  // 1.02-1.06x on the large target layers at M = 256..4096). All row
-  // blocks together was up to 1.05x slower at M = 4096, where that many
-  // activation rows no longer stay in L2.
+  // once then share both their weights and activations through L2 (H100,
+  // M = 256..4096: 1.02-1.08x on 28672 x 4096 and 8192 x 28672, 0.98-1.13x
+  // on ten other layers; with --linear-k 1.01-1.06x on the large layers,
+  // 0.93-0.96x on 4096 x 14336). All row blocks together was up to 1.05x
+  // slower at M = 4096, where that many activation rows leave L2.
   auto [columnBlock, rowBlock] = blockCoordinates(/*groupRows=*/8);
   blockTile0 = mul(columnBlock, idx(tiles));
   if (useWgmma) {
