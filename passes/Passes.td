@@ -108,7 +108,9 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     (benchmarks/results/2026-11-22-h200-occupancy.md). With 8 warps, where
     activation loads would outnumber code loads 4 or 8 to 1, M = 9..16 with
     N >= 8192 gets two tiles at 2 chunks in flight and 2 blocks per SM (4
-    blocks with one tile when N is not a multiple of 32); M = 17..32 gets
+    blocks with one tile when N is not a multiple of 32), and below
+    N = 5120 with K >= 4096, 16 warps at 2 chunks in flight
+    (benchmarks/results/2026-11-22-h100-block-order.md); M = 17..32 gets
     four tiles at 2 chunks in flight and 1 block per SM with N >= 5120 (a
     multiple of 64; otherwise 2 blocks with two tiles where N gives 256 of
     them), and two block rows of 16 at 2 chunks in flight below N = 5120

@@ -105,6 +105,14 @@ struct QmlirSelectSchedulePass
         // 8192 x 8192, 8192 x 28672, 11008 x 4096, 14336 x 4096,
         // 28672 x 4096) and up to 1.4x slower with N = 4096 (64 blocks).
         const bool fourTilesAtM32 = mMin == 17 && tileM == 4 && fourTilesFit;
+        // At M = 9..16 below N = 5120 (one tile, at most 320 blocks), 16
+        // warps split K at unroll 2 (64 registers: 2 blocks per SM) are
+        // 1.15-1.45x faster where K >= 4096 (H100: N = 1024, 2048, 4096; K =
+        // 4096, 11008, 14336), and 0.85-0.9x at N = 5120 and 6144.
+        const bool sixteenWarpsAtM16 =
+            mMin == 9 && tunedSplitK && n < 5120 && chunks >= 64;
+        if (sixteenWarpsAtM16)
+          unroll = 2;
         if (twoTilesAtM16)
           tileN = 2;
         if (fourTilesAtM32)
@@ -113,7 +121,7 @@ struct QmlirSelectSchedulePass
         // gives few blocks, and keep more loads in flight per warp when N
         // gives many (measured on an H200 over the LLaMA shapes).
         int64_t blockWarps = warps;
-        if (tileM == 1 && n <= 8192 && chunks >= 16)
+        if ((tileM == 1 && n <= 8192 && chunks >= 16) || sixteenWarpsAtM16)
           blockWarps = 16;
         if (tileM == 1 && n >= 16384)
           unroll = 8;

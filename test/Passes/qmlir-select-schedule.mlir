@@ -63,7 +63,8 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // 4-bit codes: M <= 8 states the occupancy of its registers (2 blocks of 16
 // warps). N >= 8192 and 8 warps: two tiles at unroll 2 and 2 blocks per SM
 // at M = 9..16, four tiles at unroll 2 and one block per SM at M = 17..32;
-// N = 4096: one tile at M = 9..16, two block rows of 16 at M = 17..32. 8-bit
+// N = 4096: one tile and 16 warps at unroll 2 at M = 9..16, two block rows
+// of 16 at M = 17..32. 8-bit
 // codes keep the general rule: 4 blocks per SM at M = 9..16 (registers
 // bounded at 64), two tiles (N / 32 = 256 blocks) and no bound at 17..32.
 // The 4-bit N = 8192 op gets the wgmma kernel from M = 97, the others from
@@ -77,7 +78,7 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // CHECK: qmlir.matmul
 // CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 1, warps = 8, tile_n = 4, tile_m = 4, unroll = 2>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 128], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 16, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
 // LINEAR-LABEL: func.func @occupancy
 // LINEAR: qmlir.matmul
 // LINEAR-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
@@ -121,6 +122,24 @@ func.func @few_rows(%x: tensor<?x1024xf16>, %x2: tensor<?x256xf16>, %a: !n5120, 
   %v = qmlir.matmul %x2, %c : tensor<?x256xf16>, !k256 -> tensor<?x8192xf16>
   %s = qmlir.swiglu %x, %g, %u : tensor<?x1024xf16>, !g8192, !g8192 -> tensor<?x8192xf16>
   return %y, %z, %v, %s : tensor<?x5120xf16>, tensor<?x5136xf16>, tensor<?x8192xf16>, tensor<?x8192xf16>
+}
+
+// 16 warps at M = 9..16 need N < 5120 and K >= 4096 (64 chunks): K = 2048
+// keeps 8 warps; so do weights in K order (linear-k).
+!n2048 = !qmlir.qtensor<2048x8192, #qmlir.scheme<u4, group = 128, scale = f16, zero = int>>
+!k2048 = !qmlir.qtensor<4096x2048, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK-LABEL: func.func @sixteen_warps
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 16, tile_n = 1, tile_m = 2, unroll = 2>
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
+// LINEAR-LABEL: func.func @sixteen_warps
+// LINEAR: qmlir.matmul
+// LINEAR-SAME: #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>
+func.func @sixteen_warps(%x: tensor<?x8192xf16>, %x2: tensor<?x2048xf16>, %a: !n2048, %b: !k2048) -> (tensor<?x2048xf16>, tensor<?x4096xf16>) {
+  %y = qmlir.matmul %x, %a : tensor<?x8192xf16>, !n2048 -> tensor<?x2048xf16>
+  %z = qmlir.matmul %x2, %b : tensor<?x2048xf16>, !k2048 -> tensor<?x4096xf16>
+  return %y, %z : tensor<?x2048xf16>, tensor<?x4096xf16>
 }
 
 // Left to SIMT: 3-bit codes, N not a multiple of 16, a swiglu whose gate and
