@@ -107,8 +107,8 @@ struct QmlirSelectSchedulePass
         const bool fourTilesAtM32 = mMin == 17 && tileM == 4 && fourTilesFit;
         // At M = 9..16 below N = 5120 (one tile, at most 320 blocks), 16
         // warps split K at unroll 2 (64 registers: 2 blocks per SM) are
-        // 1.15-1.45x faster where K >= 4096 (H100: N = 1024, 2048, 4096; K =
-        // 4096, 11008, 14336), and 0.85-0.9x at N = 5120 and 6144.
+        // 1.15-1.34x faster where K >= 4096 (H100: N = 1024, 2048, 4096; K =
+        // 4096, 11008, 14336), and 0.81-0.86x at N = 5120 and 6144.
         const bool sixteenWarpsAtM16 =
             mMin == 9 && tunedSplitK && n < 5120 && chunks >= 64;
         if (sixteenWarpsAtM16)
