@@ -237,10 +237,12 @@ void SplitKEmitter::emit(gpu::GPUFuncOp kernel) {
   const int64_t warps = schedule.getWarps(), unroll = schedule.getUnroll();
   const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
   const int64_t chunks = k / Geometry::kTileCols;
-  // At most 16 row blocks (M <= 128): all of a column block's run together
-  // (H100, M = 64: 1.01-1.07x on the five target layers, whose row blocks
-  // used to fetch the weights from memory one after another; 0.97-1.08x
-  // on seven layers with N <= 14336 at M = 32..128).
+  // All of a column block's row blocks run together (H100, M = 64:
+  // 1.01-1.07x on the five target layers, whose row blocks used to fetch
+  // the weights from memory one after another; 0.97-1.08x on seven layers
+  // with N <= 14336 at M = 32..128). Up to M = 128 these are at most 16;
+  // where N is not a multiple of 64 the last bucket runs to M = 65535
+  // (not measured there).
   auto [columnBlock, rowBlock] = blockCoordinates(/*groupRows=*/0);
   rowTile0 = mul(columnBlock, idx(tileN));
   mBase = mul(rowBlock, idx(schedule.getRowsPerBlock()));
