@@ -42,7 +42,7 @@ while IFS=$'\t' read -r name ms n k act scheme; do
     /^problem:/ { for (i = 1; i <= NF; ++i) {
         if ($i ~ /^M=/) m = substr($i, 3)
         if ($i ~ /^kernel=/) kernel = substr($i, 8) } }
-    /^matmul:/ {
+    /^(matmul|swiglu):/ {
       rel = ""; worst = ""; verdict = $NF
       for (i = 1; i <= NF; ++i) {
         if ($i ~ /^rel_err=/) rel = substr($i, 9)
@@ -50,8 +50,8 @@ while IFS=$'\t' read -r name ms n k act scheme; do
       }
       printf "| %s | %s | %s | `%s` | %s | %s | %s | %s | %s |\n", b, shape, act, scheme, m, kernel, rel, worst, verdict
     }' "$out/$name.out" >>"$results"
-  passed=$(grep -c '^matmul:.* PASS$' "$out/$name.out")
-  total=$(grep -c '^matmul:' "$out/$name.out")
+  passed=$(grep -cE '^(matmul|swiglu):.* PASS$' "$out/$name.out")
+  total=$(grep -cE '^(matmul|swiglu):' "$out/$name.out")
   pass=$((pass + passed))
   fail=$((fail + total - passed))
   if [ "$rc" != 0 ] || [ "$total" != "$(tr ',' '\n' <<<"$ms" | wc -l)" ]; then
