@@ -75,6 +75,8 @@ struct QmlirSelectSchedulePass
       // 80 blocks of 64 columns): see twoTilesAtM16 and fourTilesAtM32.
       const bool twoTilesAtM16Fit = tunedSplitK && twoTiles && n / 32 >= 256;
       const bool fourTilesFit = tunedSplitK && n % 64 == 0 && n >= 5120;
+      // M = 9..16 below N = 5120 with K >= 4096: see sixteenWarpsAtM16.
+      const bool sixteenWarpsAtM16Fit = tunedSplitK && n < 5120 && chunks >= 64;
       SmallVector<Attribute> buckets;
       auto bucket = [&](int64_t mMin, int64_t mMax, int64_t tileM,
                         int64_t unroll) {
@@ -109,10 +111,7 @@ struct QmlirSelectSchedulePass
         // warps split K at unroll 2 (64 registers: 2 blocks per SM) are
         // 1.15-1.34x faster where K >= 4096 (H100: N = 1024, 2048, 4096; K =
         // 4096, 11008, 14336), and 0.81-0.86x at N = 5120 and 6144.
-        const bool sixteenWarpsAtM16 =
-            mMin == 9 && tunedSplitK && n < 5120 && chunks >= 64;
-        if (sixteenWarpsAtM16)
-          unroll = 2;
+        const bool sixteenWarpsAtM16 = mMin == 9 && sixteenWarpsAtM16Fit;
         if (twoTilesAtM16)
           tileN = 2;
         if (fourTilesAtM32)
@@ -156,7 +155,7 @@ struct QmlirSelectSchedulePass
             /*warpsM=*/1, /*stages=*/0, "mma_sync", blocksPerSm));
       };
       bucket(1, 8, 1, 4);
-      bucket(9, 16, 2, twoTilesAtM16Fit ? 2 : 4);
+      bucket(9, 16, 2, twoTilesAtM16Fit || sixteenWarpsAtM16Fit ? 2 : 4);
       // M = 17..32 below N = 5120: two block rows of 16 (tile_m 2, twice
       // the blocks) at unroll 2 are 1.12-1.6x faster (H200: N = 1024, 2048,
       // 4096 x 11008) and within 3% elsewhere at N = 4096.

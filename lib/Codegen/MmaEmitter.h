@@ -101,6 +101,9 @@ protected:
             bool keepInL1 = false);
   /// Splits a vector of activations into its f16x2 / bf16x2 words.
   void appendWords(mlir::Value values, llvm::SmallVectorImpl<mlir::Value> &words);
+  /// Whether registers 1 and 3 of `bits`-bit codes are read in place from
+  /// bits 4..7 of their bytes (4-bit codes, f16: see fragment).
+  bool decodesHighInPlace(unsigned bits) const { return bits == 4 && !isBf16; }
   /// Register q (0..3) of sub-tile j of projection p, tile i.
   mlir::Value fragment(const ChunkLoads &loads, size_t p, int64_t i, int64_t j,
                        int64_t q);

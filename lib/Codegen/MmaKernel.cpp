@@ -198,7 +198,7 @@ void MmaEmitter::deriveScales(ChunkLoads &loads, ArrayRef<Value> raw,
     loads.offsets[p][i][j][half] = isBf16 && bits == 8
                                        ? offset // subtracted in f32
                                        : splat(toElement(offset));
-    if (bits == 4 && !isBf16) {
+    if (decodesHighInPlace(bits)) {
       Value highOffset = arith::UIToFPOp::create(
           b, loc, b.getF32Type(),
           arith::AddIOp::create(b, loc, zero, i32(magic / 16)));
@@ -256,7 +256,7 @@ Value MmaEmitter::fragment(const ChunkLoads &loads, size_t p, int64_t i,
   // 1/16 goes into the subtraction as an fma (exact: the result is a small
   // integer). bf16's 7 mantissa bits cannot hold the code there.
   int64_t wordIndex = bits == 4 ? j : 2 * j + q / 2;
-  const bool high = bits == 4 && !isBf16 && q % 2 == 1;
+  const bool high = decodesHighInPlace(bits) && q % 2 == 1;
   int64_t shift = bits == 4 ? 4 * (q - (high ? 1 : 0)) : 8 * (q % 2);
   Value word = vector::ExtractOp::create(
       b, loc, loads.codes[p][i][wordIndex / 4], wordIndex % 4);

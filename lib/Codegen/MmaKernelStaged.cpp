@@ -251,10 +251,7 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
         for (int64_t c = 0; c < perIteration; ++c) {
           Value chunk = add(first, idx(c));
           advance(chunk);
-          ChunkLoads loads;
-          loads.scales = scales.scales;
-          loads.offsets = scales.offsets;
-          loads.highOffsets = scales.highOffsets;
+          ChunkLoads loads = scales;
           Value slot = arith::RemUIOp::create(b, loc, chunk, idx(stages));
           readCodes(loads, slot);
           if (useWgmma) {
