@@ -118,8 +118,10 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     ops with a wgmma schedule get mma_tile_linear, whose split-K kernels
     stage activations in shared memory and spill more) only the bound at
     M <= 8 applies, and only with N >= 8192.
-    From M = 129 on (from 97 for one projection of <= 4-bit codes with
-    N >= 8192 on sm_90a, where it is 1.08-1.6x faster than split-K there)
+    From M = 129 on (for one projection of <= 4-bit codes on sm_90a from
+    97 with N >= 8192, where it is 1.08-1.6x faster than split-K there, and
+    from 33 with more than 128 blocks of 128 columns, N > 16384: 1.15-1.65x
+    at M = 33..96 on 22016..32000 x 4096 and 28672 x 8192, H100)
     the staged kernel: 4 warps side by side along N, each 8 tiles of 8 rows
     by two 16-column tiles (one for a swiglu, when N is not a multiple of
     128, and on sm_90a up to the M at which two would still give at most

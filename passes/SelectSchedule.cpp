@@ -183,12 +183,23 @@ struct QmlirSelectSchedulePass
       // one 4-bit projection, M = 112 and 128: 8192 x 8192, 8192 x 28672,
       // 11008 x 4096, 28672 x 4096); with fewer blocks it is up to 3x
       // slower, and below M = 97 slower on every layer but 28672 x 4096.
-      const int64_t stagedFrom =
-          stagedWgmma && oneFourBitProjection && n >= 8192 ? 97 : 129;
+      // Where its blocks of two tiles number more than 128 (N > 16384) it
+      // wins from M = 33 on (H100, split-K time / wgmma time at M = 33..96:
+      // 28672 x 4096 1.15-1.49x, 28672 x 8192 1.05-1.39x, 32000 x 4096
+      // 1.26-1.65x, 22016 x 4096 1.16-1.25x up to M = 64, 0.88-1.02x at 80
+      // and 96); with fewer blocks (8192 x 8192, 8192 x 28672, 11008 x 4096
+      // at M = 64) the split-K kernel stays 1.1-1.8x faster.
+      const bool wgmmaTuned = stagedWgmma && oneFourBitProjection;
+      int64_t stagedFrom = 129;
+      if (wgmmaTuned && stagedTileN == 2 && n / 128 > 128)
+        stagedFrom = 33;
+      else if (wgmmaTuned && n >= 8192)
+        stagedFrom = 97;
       if (!staged) {
         bucket(33, kMaxM, 4, 1);
       } else {
-        bucket(33, stagedFrom - 1, 4, 1);
+        if (stagedFrom > 33)
+          bucket(33, stagedFrom - 1, 4, 1);
         const int64_t stagedWarps = 4, stagedTileM = 8;
         auto stagedBucket = [&](int64_t mMin, int64_t mMax, int64_t tileN) {
           buckets.push_back(ScheduleAttr::get(

@@ -167,3 +167,24 @@ func.func @pinned(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
   %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], warps = 2, tile_n = 1, tile_m = 3, unroll = 1>]} : tensor<?x384xbf16>, !w4 -> tensor<?x96xbf16>
   return %y : tensor<?x96xbf16>
 }
+
+// More than 128 blocks of two 64-column tiles (N = 16512: 129): the wgmma
+// kernel from M = 33 on; N = 16384 (128 blocks) keeps the split-K kernel up
+// to M = 96. sm_80 has no wgmma: split-K up to M = 128 for both.
+!many = !qmlir.qtensor<16512x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+!edge = !qmlir.qtensor<16384x256, #qmlir.scheme<i4, group = 128, scale = f16>>
+// CHECK-LABEL: func.func @many_blocks
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [33, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK: qmlir.matmul
+// CHECK-SAME: #qmlir.schedule<m = [33, 96], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 65535], mma = "wgmma"
+// SM80-LABEL: func.func @many_blocks
+// SM80: qmlir.matmul
+// SM80-SAME: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>
+// SM80: qmlir.matmul
+// SM80-SAME: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>
+func.func @many_blocks(%x: tensor<?x256xf16>, %a: !many, %b: !edge) -> (tensor<?x16512xf16>, tensor<?x16384xf16>) {
+  %y = qmlir.matmul %x, %a : tensor<?x256xf16>, !many -> tensor<?x16512xf16>
+  %z = qmlir.matmul %x, %b : tensor<?x256xf16>, !edge -> tensor<?x16384xf16>
+  return %y, %z : tensor<?x16512xf16>, tensor<?x16384xf16>
+}
