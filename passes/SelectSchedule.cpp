@@ -165,17 +165,18 @@ struct QmlirSelectSchedulePass
         bucket(17, 32, 2, 2);
       else
         bucket(17, 32, 4, 4);
-      // M = 33..128 (or 96): 8-row tiles x 4 and no unrolling (larger tiles
-      // or more chunks in flight spill registers: 255 and local memory at
-      // 8 x 2 tiles, unroll 2; about 1.25x slower on an H200).
-      // From M = 129 (or 97) on, the staged kernel: 4 warps, 8 x 8 rows by two
-      // 64-column tiles (one for a swiglu, whose accumulators are twice as
-      // many, or when N is not a multiple of 128), 4 cp.async stages: a
-      // block of 64 rows by 128 (64) columns. On sm_90a the 4 warps are one
-      // warpgroup issuing wgmma m64n64k16 (0.47x cuBLAS from M = 256 on an
-      // H200, the best of 6 variants; mma.sync with 4 warps side by side:
-      // 0.39-0.44x); otherwise each warp issues mma.sync for 16 columns
-      // of each tile.
+      // M = 33..128 (or 96, or none: see stagedFrom): 8-row tiles x 4 and
+      // no unrolling (larger tiles or more chunks in flight spill registers:
+      // 255 and local memory at 8 x 2 tiles, unroll 2; about 1.25x slower on
+      // an H200).
+      // From M = 129 (or 97, or 33) on, the staged kernel: 4 warps, 8 x 8
+      // rows by two 64-column tiles (one for a swiglu, whose accumulators are
+      // twice as many, or when N is not a multiple of 128), 4 cp.async
+      // stages: a block of 64 rows by 128 (64) columns. On sm_90a the 4
+      // warps are one warpgroup issuing wgmma m64n64k16 (0.47x cuBLAS from
+      // M = 256 on an H200, the best of 6 variants; mma.sync with 4 warps
+      // side by side: 0.39-0.44x); otherwise each warp issues mma.sync for
+      // 16 columns of each tile.
       const int64_t stagedTileN = projections == 1 && n % 128 == 0 ? 2 : 1;
       // The split-K kernel's time steps up at M = 97 (a fourth block row of
       // 32); the wgmma kernel's is flat up to M = 128 (two of 64). With
