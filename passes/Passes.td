@@ -128,7 +128,13 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     128 blocks, in a bucket of its own), 4 cp.async stages, when N is a
     multiple of 64 (on sm_90a the 4 warps are one warpgroup issuing wgmma
     m64n64k16, `mma = "wgmma"`); otherwise the [33, 128] bucket runs to
-    M = 65535. Ops that already have schedules keep them; ops the layout
+    M = 65535. For one projection of <= 4-bit codes on sm_90a the wgmma
+    kernels are warp-specialized (`producer_warps = 4`: a warpgroup that
+    only copies, 2 blocks per SM), and once blocks of 128 rows by 128
+    columns number at least 128 (from M = 256, N a multiple of 128) two
+    compute warpgroups of m64n128k16 on one 64-column tile each, 1 block
+    per SM: 1.1-1.46x at M = 256..4096 on twelve layers (H100,
+    benchmarks/results/2026-11-22-h100-warp-specialized.md). Ops that already have schedules keep them; ops the layout
     cannot hold, and every op when `chip` has no mma.sync m16n8k16 (before
     sm_80), are left to the SIMT lowering.
   }];

@@ -152,7 +152,8 @@ struct QmlirSelectSchedulePass
         }
         buckets.push_back(ScheduleAttr::get(
             context, mMin, mMax, blockWarps, tileN, tileM, unroll,
-            /*warpsM=*/1, /*stages=*/0, "mma_sync", blocksPerSm));
+            /*warpsM=*/1, /*stages=*/0, "mma_sync", blocksPerSm,
+            /*producerWarps=*/0));
       };
       bucket(1, 8, 1, 4);
       bucket(9, 16, 2, twoTilesAtM16Fit || sixteenWarpsAtM16Fit ? 2 : 4);
@@ -202,31 +203,65 @@ struct QmlirSelectSchedulePass
         if (stagedFrom > 33)
           bucket(33, stagedFrom - 1, 4, 1);
         const int64_t stagedWarps = 4, stagedTileM = 8;
+        // On sm_90a a warpgroup of producers issues the copies while the
+        // other warps only decode and issue wgmma (MmaKernelWarpSpecialized):
+        // 1.1-1.2x at M = 256 with the same blocks (H100, five target
+        // layers), no slower at M = 64..128.
+        const bool warpSpecialized = wgmmaTuned;
         auto stagedBucket = [&](int64_t mMin, int64_t mMax, int64_t tileN) {
           buckets.push_back(ScheduleAttr::get(
               context, mMin, mMax, stagedWarps, tileN, stagedTileM,
               /*unroll=*/1, /*warpsM=*/1, /*stages=*/4,
               stagedWgmma ? "wgmma" : "mma_sync",
-              /*blocksPerSm=*/0));
+              /*blocksPerSm=*/warpSpecialized ? 2 : 0,
+              /*producerWarps=*/warpSpecialized ? 4 : 0));
         };
-        // While blocks of two tiles would number at most 128 (about one
-        // per SM), one tile per block (twice the blocks, 158 registers:
-        // three per SM) is 1.08-1.5x faster (H200, wgmma: N = 1024..4096
-        // at M = 256, 1024 x 4096 at 1024); with more blocks, 0.65-0.93x.
-        // oneTileTo: the largest such M (0 where the rule keeps one tile
-        // anyway or has no measurement).
-        const int64_t blockRows = 8 * stagedTileM;
-        const int64_t twoTileBlocksPerRow =
-            n / (stagedWarps * core::MmaTileGeometry::kTileRows * 2);
-        const int64_t oneTileTo = stagedWgmma && stagedTileN == 2
-                                      ? blockRows * (128 / twoTileBlocksPerRow)
-                                      : 0;
-        if (oneTileTo >= stagedFrom) {
-          stagedBucket(stagedFrom, oneTileTo, 1);
-          stagedBucket(oneTileTo + 1, kMaxM, stagedTileN);
-        } else {
-          stagedBucket(stagedFrom, kMaxM, stagedTileN);
+        // With producers, two warpgroups of m64n128k16 wgmmas on one 64-column
+        // tile each (blocks of 128 rows by 128 columns, one per SM, 232
+        // registers per compute thread) are 1.25-1.46x faster than the
+        // original kernel at M = 256..4096 on the five target layers (H100)
+        // where they make at least 128 blocks: the decode of each code
+        // serves twice the rows. With fewer blocks (4096 x 4096 and
+        // 4096 x 14336 at M = 256: 64) they are 1.05-1.25x slower than the
+        // smaller blocks. bigTilesFrom: the first such M, from 256 on.
+        int64_t bigTilesFrom = kMaxM + 1;
+        if (warpSpecialized && n % 128 == 0) {
+          const int64_t columnBlocks = n / 128;
+          const int64_t rowBlocksNeeded =
+              (128 + columnBlocks - 1) / columnBlocks;
+          bigTilesFrom = std::max<int64_t>(std::max<int64_t>(256, stagedFrom),
+                                           128 * (rowBlocksNeeded - 1) + 1);
         }
+        auto smallTileBuckets = [&](int64_t mMin, int64_t mMax) {
+          if (mMin > mMax)
+            return;
+          // While blocks of two tiles would number at most 128 (about one
+          // per SM), one tile per block (twice the blocks, 158 registers:
+          // three per SM) is 1.08-1.5x faster (H200, wgmma: N = 1024..4096
+          // at M = 256, 1024 x 4096 at 1024); with more blocks, 0.65-0.93x.
+          // oneTileTo: the largest such M (0 where the rule keeps one tile
+          // anyway or has no measurement).
+          const int64_t blockRows = 8 * stagedTileM;
+          const int64_t twoTileBlocksPerRow =
+              n / (stagedWarps * core::MmaTileGeometry::kTileRows * 2);
+          const int64_t oneTileTo =
+              stagedWgmma && stagedTileN == 2
+                  ? blockRows * (128 / twoTileBlocksPerRow)
+                  : 0;
+          if (oneTileTo >= mMin) {
+            stagedBucket(mMin, std::min(oneTileTo, mMax), 1);
+            if (oneTileTo < mMax)
+              stagedBucket(oneTileTo + 1, mMax, stagedTileN);
+          } else {
+            stagedBucket(mMin, mMax, stagedTileN);
+          }
+        };
+        smallTileBuckets(stagedFrom, std::min(kMaxM, bigTilesFrom - 1));
+        if (bigTilesFrom <= kMaxM)
+          buckets.push_back(ScheduleAttr::get(
+              context, bigTilesFrom, kMaxM, /*warps=*/8, /*tileN=*/1,
+              /*tileM=*/16, /*unroll=*/1, /*warpsM=*/1, /*stages=*/4, "wgmma",
+              /*blocksPerSm=*/1, /*producerWarps=*/4));
       }
       op->setAttr(kSchedulesAttrName, ArrayAttr::get(context, buckets));
     });

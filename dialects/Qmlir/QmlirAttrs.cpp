@@ -20,8 +20,7 @@ using namespace qmlir;
 // Custom assembly directives
 //===----------------------------------------------------------------------===//
 
-static ParseResult parseShape(AsmParser &parser,
-                              SmallVector<int64_t> &shape) {
+static ParseResult parseShape(AsmParser &parser, SmallVector<int64_t> &shape) {
   SmallVector<int64_t> dims;
   if (failed(parser.parseDimensionList(dims, /*allowDynamic=*/false,
                                        /*withTrailingX=*/false)))
@@ -34,8 +33,7 @@ static void printShape(AsmPrinter &printer, ArrayRef<int64_t> shape) {
   llvm::interleave(shape, printer, "x");
 }
 
-static ParseResult parseSchemeRef(AsmParser &parser,
-                                  SchemeAttr &scheme) {
+static ParseResult parseSchemeRef(AsmParser &parser, SchemeAttr &scheme) {
   SMLoc loc = parser.getCurrentLocation();
   Attribute attr;
   if (failed(parser.parseAttribute(attr)))
@@ -280,11 +278,12 @@ std::optional<unsigned> QTensorType::getPartIndex(StringRef name) const {
 // ScheduleAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     int64_t mMin, int64_t mMax, int64_t warps, int64_t tileN,
-                     int64_t tileM, int64_t unroll, int64_t warpsM,
-                     int64_t stages, StringRef mma, int64_t blocksPerSm) {
+LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   int64_t mMin, int64_t mMax, int64_t warps,
+                                   int64_t tileN, int64_t tileM, int64_t unroll,
+                                   int64_t warpsM, int64_t stages,
+                                   StringRef mma, int64_t blocksPerSm,
+                                   int64_t producerWarps) {
   if (mMin < 1 || mMax < mMin)
     return emitError() << "schedule M range [" << mMin << ", " << mMax
                        << "] must satisfy 1 <= m_min <= m_max";
@@ -324,10 +323,22 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "schedule unroll = " << unroll
                        << " must be 1 with stages (the stages keep chunks in "
                           "flight)";
+  if (producerWarps != 0 && producerWarps != 4)
+    return emitError() << "schedule producer_warps = " << producerWarps
+                       << " must be 0 or 4 (one warpgroup)";
+  if (producerWarps != 0 && !wgmma)
+    return emitError() << "schedule producer_warps = " << producerWarps
+                       << " needs mma = \"wgmma\" (only its stages are "
+                          "filled by producers)";
+  if (warps + producerWarps > 32)
+    return emitError() << "schedule warps = " << warps
+                       << " and producer_warps = " << producerWarps
+                       << " exceed 32 warps (1024 threads)";
   // No target holds more than 2048 threads per multiprocessor.
-  if (blocksPerSm < 0 || blocksPerSm * 32 * warps > 2048)
+  const int64_t threads = 32 * (warps + producerWarps);
+  if (blocksPerSm < 0 || blocksPerSm * threads > 2048)
     return emitError() << "schedule blocks_per_sm = " << blocksPerSm
-                       << " must be in 0.." << 2048 / (32 * warps)
+                       << " must be in 0.." << 2048 / threads
                        << " (no multiprocessor holds more than 2048 threads)";
   return success();
 }

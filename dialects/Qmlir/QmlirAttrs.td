@@ -191,6 +191,13 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
     (split-K: all of them; staged: 8 at a time), so that blocks reading the
     same weights run together and share them through L2.
 
+    With `producer_warps = 4` (wgmma only) the block has a fifth
+    warpgroup that issues every copy of the stages and signals each full
+    stage on an mbarrier, while the `warps` compute warps only wait for the
+    stage they need, decode and issue wgmma, and free the stage on a second
+    mbarrier; the producers hand registers to the compute warps
+    (setmaxnreg), within what `blocks_per_sm` blocks leave each thread.
+
     `blocks_per_sm = B` (default 0: no bound) asks ptxas to keep B blocks
     resident on a multiprocessor (`.minnctapersm`), i.e. to fit each thread
     in 65536 / (B x threads) registers, spilling if it must: where a kernel
@@ -205,6 +212,9 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
                     tile_m = 8, unroll = 1, stages = 4, warps_m = 2>
     #qmlir.schedule<m = [9, 16], blocks_per_sm = 4, warps = 8, tile_n = 1,
                     tile_m = 2, unroll = 4>
+    #qmlir.schedule<m = [256, 65535], mma = "wgmma", blocks_per_sm = 1,
+                    producer_warps = 4, warps = 8, tile_n = 1, tile_m = 16,
+                    unroll = 1, stages = 4>
     ```
   }];
   let parameters = (ins "int64_t":$mMin, "int64_t":$mMax, "int64_t":$warps,
@@ -213,17 +223,23 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
                         DefaultValuedParameter<"int64_t", "0">:$stages,
                         StringRefParameter<"tensor-core instruction family",
                                            "\"mma_sync\"">:$mma,
-                        DefaultValuedParameter<"int64_t", "0">:$blocksPerSm);
+                        DefaultValuedParameter<"int64_t", "0">:$blocksPerSm,
+                        DefaultValuedParameter<"int64_t", "0">:$producerWarps);
   let assemblyFormat = [{
     `<` `m` `=` `[` $mMin `,` $mMax `]` `,` (`mma` `=` $mma^ `,`)?
     (`blocks_per_sm` `=` $blocksPerSm^ `,`)?
+    (`producer_warps` `=` $producerWarps^ `,`)?
     `warps` `=` $warps `,`
     `tile_n` `=` $tileN `,` `tile_m` `=` $tileM `,` `unroll` `=` $unroll
     (`,` `stages` `=` $stages^ (`,` `warps_m` `=` $warpsM^)?)? `>`
   }];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
-    int64_t getThreads() const { return 32 * getWarps(); }
+    /// Every thread of a block: the mma warps and the producer warps.
+    int64_t getThreads() const { return 32 * (getWarps() + getProducerWarps()); }
+    /// Whether a warpgroup of producers fills the stages while the other
+    /// warps only compute.
+    bool isWarpSpecialized() const { return getProducerWarps() > 0; }
     /// Whether the warps tile the output through shared-memory stages
     /// (rather than split K).
     bool isStaged() const { return getStages() > 0; }

@@ -100,7 +100,8 @@ protected:
             mlir::Value dstIndex, int64_t elements, mlir::Value srcElements,
             bool keepInL1 = false);
   /// Splits a vector of activations into its f16x2 / bf16x2 words.
-  void appendWords(mlir::Value values, llvm::SmallVectorImpl<mlir::Value> &words);
+  void appendWords(mlir::Value values,
+                   llvm::SmallVectorImpl<mlir::Value> &words);
   /// Whether registers 1 and 3 of `bits`-bit codes are read in place from
   /// bits 4..7 of their bytes (4-bit codes, f16: see fragment).
   bool decodesHighInPlace(unsigned bits) const { return bits == 4 && !isBf16; }
@@ -111,8 +112,10 @@ protected:
   bool groupStartsAt(const core::Scheme &scheme, int64_t j) const;
   /// The mma of one chunk into `accs`, indexed
   /// ((p * tileN + i) * tileM + mt) * 4 + r.
-  void compute(const ChunkLoads &loads, llvm::SmallVectorImpl<mlir::Value> &accs);
-  /// Runs `body(index)` for index = tid, tid + threads, ... below `count`.
+  void compute(const ChunkLoads &loads,
+               llvm::SmallVectorImpl<mlir::Value> &accs);
+  /// Runs `body(index)` for index = tid, tid + threads, ... below `count`
+  /// (over the copying threads only where copyThreads is set).
   void forEachThreadIndex(int64_t count,
                           llvm::function_ref<void(mlir::Value)> body);
   /// Finishes output (row, col) from each projection's f32 sum: per-channel
@@ -131,6 +134,10 @@ protected:
   /// (checked by the pass); 8 where K is in order.
   int64_t xSpan = 64;
   mlir::Value tid, lane, warp, g, t, m;
+  /// Where only some threads copy (a warp-specialized kernel's producers):
+  /// their count and each one's index among them.
+  int64_t copyThreads = 0;
+  mlir::Value copyTid;
   /// The warp's first 16-column tile, and its first row of M.
   mlir::Value rowTile0, mBase;
   /// Distance between the warp's 16-column tiles (4 when the four warps of

@@ -376,9 +376,9 @@ void MmaEmitter::compute(const ChunkLoads &loads, SmallVectorImpl<Value> &accs) 
 
 void MmaEmitter::forEachThreadIndex(int64_t count,
                                     function_ref<void(Value)> body) {
-  const int64_t threads = schedule.getThreads();
+  const int64_t threads = copyThreads ? copyThreads : schedule.getThreads();
   for (int64_t first = 0; first < count; first += threads) {
-    Value index = add(tid, idx(first));
+    Value index = add(copyThreads ? copyTid : tid, idx(first));
     OpBuilder::InsertionGuard guard(b);
     if (first + threads > count) {
       auto inside = scf::IfOp::create(

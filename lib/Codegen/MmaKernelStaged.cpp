@@ -84,9 +84,9 @@ Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
       Value src = add(mul(add(mul(add(blockTile0, tile), idx(chunks)), source),
                           idx(tileWords)),
                       mul(q, idx(4)));
-      Value dst = add(add(mul(slot, idx(tiles * tileWords)),
-                          mul(tile, idx(tileWords))),
-                      mul(q, idx(4)));
+      Value dst =
+          add(add(mul(slot, idx(tiles * tileWords)), mul(tile, idx(tileWords))),
+              mul(q, idx(4)));
       // The wgmma body needs no zeros: chunks past K are never read.
       copy(w.codes, {src}, codesShared[p], dst, 4,
            schedule.isWgmma()
@@ -104,9 +104,9 @@ void StagedEmitter::readCodes(ChunkLoads &loads, Value slot) {
     auto &codes = loads.codes.emplace_back();
     for (int64_t i = 0; i < schedule.getTileN(); ++i) {
       Value tile = arith::SubIOp::create(b, loc, rowTileOf(i), blockTile0);
-      Value base = add(add(mul(slot, idx(tiles * tileWords)),
-                           mul(tile, idx(tileWords))),
-                       mul(lane, idx(w.scheme.bits)));
+      Value base =
+          add(add(mul(slot, idx(tiles * tileWords)), mul(tile, idx(tileWords))),
+              mul(lane, idx(w.scheme.bits)));
       auto &vectors = codes.emplace_back();
       for (unsigned v = 0; v < w.scheme.bits / 4; ++v)
         vectors.push_back(vector::LoadOp::create(
@@ -126,8 +126,8 @@ void StagedEmitter::readActivations(ChunkLoads &loads, Value slot) {
   for (int64_t mt = 0; mt < schedule.getTileM(); ++mt) {
     // Block-local row; it is g modulo 8, which is what its pieces are
     // swizzled by.
-    Value r = add(mul(warpM, idx(8 * schedule.getTileM())),
-                  add(idx(8 * mt), g));
+    Value r =
+        add(mul(warpM, idx(8 * schedule.getTileM())), add(idx(8 * mt), g));
     Value rowBase = add(mul(slot, idx(rows * Geometry::kTileCols)),
                         mul(r, idx(Geometry::kTileCols)));
     SmallVector<Value, 8> words;
@@ -135,9 +135,9 @@ void StagedEmitter::readActivations(ChunkLoads &loads, Value slot) {
       Value column = add(laneColumn, idx(wordColumn(word)));
       Value piece = arith::DivUIOp::create(b, loc, column, idx(8));
       Value within = arith::RemUIOp::create(b, loc, column, idx(8));
-      Value index = add(add(rowBase, mul(arith::XOrIOp::create(b, loc, piece, g),
-                                         idx(8))),
-                        within);
+      Value index = add(
+          add(rowBase, mul(arith::XOrIOp::create(b, loc, piece, g), idx(8))),
+          within);
       appendWords(vector::LoadOp::create(b, loc, vectorType, xShared,
                                          ValueRange{index},
                                          /*nontemporal=*/false,
@@ -190,9 +190,9 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   if (useWgmma) {
     // Warp w of a warpgroup holds rows 16 w of each of its 64-row wgmmas.
     Value warpgroup = arith::DivUIOp::create(b, loc, warpN, idx(4));
-    rowTile0 = add(blockTile0,
-                   add(mul(warpgroup, idx(4 * tileN)),
-                       arith::RemUIOp::create(b, loc, warpN, idx(4))));
+    rowTile0 =
+        add(blockTile0, add(mul(warpgroup, idx(4 * tileN)),
+                            arith::RemUIOp::create(b, loc, warpN, idx(4))));
     rowTileStride = 4;
   } else {
     rowTile0 = add(blockTile0, mul(warpN, idx(tileN)));
@@ -200,8 +200,8 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   mBlock = mul(rowBlock, idx(rows));
   mBase = add(mBlock, mul(warpM, idx(8 * tileM)));
 
-  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
-                                              gpu::AddressSpace::Workgroup);
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   Value bytes = gpu::DynamicSharedMemoryOp::create(
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), AffineMap(),
@@ -216,20 +216,40 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
   };
   xShared = view(stages * activationStageBytes(schedule) / 2, elementType, 2);
   for (const MmaKernelOperands::Weight &w : ops.weights)
-    codesShared.push_back(
-        view(stages * tiles * Geometry::kLanes * w.scheme.bits,
-             b.getI32Type(), 4));
+    codesShared.push_back(view(
+        stages * tiles * Geometry::kLanes * w.scheme.bits, b.getI32Type(), 4));
+  // The producers' mbarriers: each stage's "full" then "empty" ones.
+  if (schedule.isWarpSpecialized())
+    barriers = view(2 * stages, b.getI64Type(), 8);
   if (useWgmma)
     prepareWgmma();
 
-  // The first stages - 1 chunks (zeros past K). The waits count groups
-  // (numGroups); the token they name only has to exist.
-  for (int64_t s = 0; s + 1 < stages; ++s)
-    group = issueCopies(idx(s),
-                        arith::ConstantIntOp::create(b, loc, b.getI1Type(),
-                                                     s < chunks ? 1 : 0),
-                        idx(s));
+  if (schedule.isWarpSpecialized()) {
+    emitWarpSpecialized();
+  } else {
+    // The first stages - 1 chunks (zeros past K). The waits count groups
+    // (numGroups); the token they name only has to exist.
+    for (int64_t s = 0; s + 1 < stages; ++s)
+      group = issueCopies(idx(s),
+                          arith::ConstantIntOp::create(b, loc, b.getI1Type(),
+                                                       s < chunks ? 1 : 0),
+                          idx(s));
+    SmallVector<Value> accs =
+        mainLoop([&](Value chunk) { advance(chunk); }, [](Value) {});
+    // Only zero-fill groups can still be in flight; let them land.
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+    storeSums(accs);
+  }
+  b.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(b, loc);
+}
 
+SmallVector<Value>
+StagedEmitter::mainLoop(function_ref<void(Value)> beforeChunk,
+                        function_ref<void(Value)> afterChunk) {
+  const int64_t stages = schedule.getStages();
+  const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
+  const bool useWgmma = schedule.isWgmma();
   Value zeroF = f32Zero();
   SmallVector<Value> accs(ops.weights.size() * tileN * tileM * 4, zeroF);
   const size_t accCount = accs.size();
@@ -250,7 +270,7 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
         SmallVector<Value> partial;
         for (int64_t c = 0; c < perIteration; ++c) {
           Value chunk = add(first, idx(c));
-          advance(chunk);
+          beforeChunk(chunk);
           ChunkLoads loads = scales;
           Value slot = arith::RemUIOp::create(b, loc, chunk, idx(stages));
           readCodes(loads, slot);
@@ -261,23 +281,25 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
             readActivations(loads, slot);
             compute(loads, current);
           }
+          afterChunk(slot);
         }
         llvm::append_range(current, nextScales);
         scf::YieldOp::create(b, loc, current);
       });
-  accs.assign(loop.getResults().begin(),
-              loop.getResults().begin() + accCount);
-  // Only zero-fill groups can still be in flight; let them land.
-  nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+  return SmallVector<Value>(loop.getResults().take_front(accCount));
+}
 
+void StagedEmitter::storeSums(ArrayRef<Value> accs) {
   // Each lane owns its accumulators' outputs: c0, c1 at (output column g,
   // rows 2t, 2t + 1), c2, c3 at column g + 8 (for wgmma too, per 8 rows).
+  const int64_t tileN = schedule.getTileN(), tileM = schedule.getTileM();
   const int64_t perProjection = tileN * tileM * 4;
   for (int64_t i = 0; i < tileN; ++i)
     for (int64_t mt = 0; mt < tileM; ++mt)
       for (int64_t r = 0; r < 4; ++r) {
         Value col = add(add(mul(rowTileOf(i), idx(16)), g), idx(8 * (r / 2)));
-        Value row = add(add(mBase, idx(8 * mt)), add(mul(t, idx(2)), idx(r % 2)));
+        Value row =
+            add(add(mBase, idx(8 * mt)), add(mul(t, idx(2)), idx(r % 2)));
         OpBuilder::InsertionGuard guard(b);
         auto inRange = scf::IfOp::create(
             b, loc,
@@ -286,23 +308,23 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
         b.setInsertionPointToStart(&inRange.getThenRegion().front());
         SmallVector<Value, 2> sums;
         for (size_t p = 0; p < ops.weights.size(); ++p)
-          sums.push_back(
-              accs[p * perProjection + (i * tileM + mt) * 4 + r]);
+          sums.push_back(accs[p * perProjection + (i * tileM + mt) * 4 + r]);
         storeOutput(sums, row, col);
       }
-  b.setInsertionPointToEnd(&entry);
-  gpu::ReturnOp::create(b, loc);
 }
 
-int64_t qmlir::codegen::mmaKernelSharedMemoryBytes(
-    ScheduleAttr schedule, ArrayRef<core::Scheme> schemes,
-    core::Layout layout) {
+int64_t
+qmlir::codegen::mmaKernelSharedMemoryBytes(ScheduleAttr schedule,
+                                           ArrayRef<core::Scheme> schemes,
+                                           core::Layout layout) {
   if (!schedule.isStaged())
     return splitKSharedMemoryBytes(schedule, layout, schemes);
   int64_t perStage = StagedEmitter::activationStageBytes(schedule);
   for (const core::Scheme &scheme : schemes)
     perStage += codeStageBytes(schedule, scheme);
-  return schedule.getStages() * perStage;
+  const int64_t barrierBytes =
+      schedule.isWarpSpecialized() ? 2 * 8 * schedule.getStages() : 0;
+  return schedule.getStages() * perStage + barrierBytes;
 }
 
 void qmlir::codegen::emitStagedKernel(OpBuilder &b, Location loc,

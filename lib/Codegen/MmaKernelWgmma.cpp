@@ -30,6 +30,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <numeric>
 #include <string>
@@ -152,13 +153,13 @@ void StagedEmitter::prepareWgmma() {
     Value h = arith::RemUIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, lane, idx(4)), idx(2));
     Value tt = arith::RemUIOp::create(b, loc, lane, idx(4));
-    xLaneColumn = add(
-        add(mul(arith::DivUIOp::create(b, loc, j, idx(subTilesPerSpan)),
-                idx(xSpan)),
-            mul(tt, idx(xSpan / 4))),
-        add(mul(arith::RemUIOp::create(b, loc, j, idx(subTilesPerSpan)),
-                idx(4)),
-            mul(h, idx(2))));
+    xLaneColumn =
+        add(add(mul(arith::DivUIOp::create(b, loc, j, idx(subTilesPerSpan)),
+                    idx(xSpan)),
+                mul(tt, idx(xSpan / 4))),
+            add(mul(arith::RemUIOp::create(b, loc, j, idx(subTilesPerSpan)),
+                    idx(4)),
+                mul(h, idx(2))));
     // Core matrix 2 j + h of the row's group, 4 t bytes into its row.
     xLaneOffset = add(mul(add(mul(j, idx(2)), h), idx(kCoreMatrixStrideK / 2)),
                       mul(tt, idx(2)));
@@ -177,33 +178,104 @@ void StagedEmitter::prepareWgmma() {
   };
   descriptor0 = arith::OrIOp::create(
       b, loc, arith::ShRUIOp::create(b, loc, base, constant(4)),
-      constant((kCoreMatrixStrideK >> 4) << 16 |
-               (kCoreMatrixStrideRows >> 4) << 32));
+      constant((kCoreMatrixStrideK >> 4) << 16 | (kCoreMatrixStrideRows >> 4)
+                                                     << 32));
 }
 
 void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
-  Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
   const int64_t stageValues = activationStageBytes(schedule) / 2;
   // A row is 64 / perCopy copies, 32 or 8, and the thread count is a
   // multiple of 32, so which part of its row a thread copies is fixed.
   // The copies go through L1: the blocks along N that share an SM read the
   // same rows (bypassing it cost a third of the speed on an H200).
+  const int64_t perCopy = valuesPerCopy(xSpan);
+  const int64_t copiesPerRow = Geometry::kTileCols / perCopy;
+  const int64_t threads = copyThreads ? copyThreads : schedule.getThreads();
+  const int64_t rowsPerPass = threads / copiesPerRow;
+  if (copyThreads && llvm::isPowerOf2_64(rowsPerPass)) {
+    // The thread copies the same part of rows r0, r0 + rowsPerPass, ...,
+    // so each copy is one instruction at a constant offset from two
+    // addresses (with a power-of-two rowsPerPass the core-matrix offset of
+    // row r0 + p rowsPerPass is that of r0 plus a constant). Where rows may
+    // be past M, those copy the last row instead.
+    Value r0 = arith::DivUIOp::create(b, loc, copyThreads ? copyTid : tid,
+                                      idx(copiesPerRow));
+    auto i64 = b.getI64Type();
+    Value xBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ops.x);
+    Value column = add(chunkColumn, xLaneColumn);
+    auto rowAddress = [&](Value row) {
+      return arith::IndexCastOp::create(
+          b, loc, i64, add(xBase, mul(add(mul(row, idx(k)), column), idx(2))));
+    };
+    Value src = rowAddress(add(mBlock, r0));
+    Value lastRowSrc;
+    if (clampActivationRows)
+      lastRowSrc = rowAddress(arith::SubIOp::create(b, loc, m, idx(1)));
+    auto coreOffset = [&](int64_t r) {
+      return (r / 8) * kCoreMatrixStrideRows + (r % 8) * 16;
+    };
+    Value dst = arith::IndexCastOp::create(
+        b, loc, b.getI32Type(),
+        add(memref::ExtractAlignedPointerAsIndexOp::create(b, loc, xShared),
+            add(mul(add(mul(slot, idx(stageValues)), xLaneOffset), idx(2)),
+                add(mul(arith::DivUIOp::create(b, loc, r0, idx(8)),
+                        idx(kCoreMatrixStrideRows)),
+                    mul(arith::RemUIOp::create(b, loc, r0, idx(8)),
+                        idx(16))))));
+    for (int64_t first = 0; first < rows; first += rowsPerPass) {
+      OpBuilder::InsertionGuard guard(b);
+      if (first + rowsPerPass > rows) {
+        auto inside = scf::IfOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                  add(r0, idx(first)), idx(rows)),
+            /*withElseRegion=*/false);
+        b.setInsertionPointToStart(&inside.getThenRegion().front());
+      }
+      // r0 < rowsPerPass and `first` is a multiple of it, so row
+      // r0 + first's offset is r0's plus `first`'s.
+      const int64_t dstOffset = coreOffset(first);
+      Value rowSrc = src;
+      int64_t srcOffset = first * k * 2;
+      if (clampActivationRows) {
+        rowSrc = arith::SelectOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                  add(add(mBlock, r0), idx(first)), m),
+            arith::AddIOp::create(
+                b, loc, src,
+                arith::ConstantIntOp::create(b, loc, i64, srcOffset)),
+            lastRowSrc);
+        srcOffset = 0;
+      }
+      std::string ptx = "cp.async.ca.shared.global [$0+" +
+                        std::to_string(dstOffset) + "], [$1+" +
+                        std::to_string(srcOffset) + "], " +
+                        std::to_string(2 * perCopy) + ";";
+      LLVM::InlineAsmOp::create(b, loc, TypeRange{}, ValueRange{dst, rowSrc},
+                                ptx, "r,l", /*has_side_effects=*/true,
+                                /*is_align_stack=*/false,
+                                LLVM::tailcallkind::TailCallKind::None,
+                                LLVM::AsmDialectAttr(), ArrayAttr());
+    }
+    return;
+  }
   // Rows past M repeat the last one and chunks past K the last one: their
   // sums are never stored or their buffers never read, so nothing needs
   // zeros (which would cost a select per copy).
-  const int64_t perCopy = valuesPerCopy(xSpan);
-  const int64_t copiesPerRow = Geometry::kTileCols / perCopy;
+  Value lastRow = arith::SubIOp::create(b, loc, m, idx(1));
   forEachThreadIndex(rows * copiesPerRow, [&](Value index) {
     Value r = arith::DivUIOp::create(b, loc, index, idx(copiesPerRow));
     Value row = add(mBlock, r);
-    Value dst = add(
-        add(mul(slot, idx(stageValues)),
-            add(mul(arith::DivUIOp::create(b, loc, r, idx(8)),
-                    idx(kCoreMatrixStrideRows / 2)),
-                mul(arith::RemUIOp::create(b, loc, r, idx(8)), idx(8)))),
-        xLaneOffset);
+    Value dst =
+        add(add(mul(slot, idx(stageValues)),
+                add(mul(arith::DivUIOp::create(b, loc, r, idx(8)),
+                        idx(kCoreMatrixStrideRows / 2)),
+                    mul(arith::RemUIOp::create(b, loc, r, idx(8)), idx(8)))),
+            xLaneOffset);
     copy(ops.x,
-         {arith::MinUIOp::create(b, loc, row, lastRow),
+         {clampActivationRows ? arith::MinUIOp::create(b, loc, row, lastRow)
+                              : row,
           add(chunkColumn, xLaneColumn)},
          xShared, dst, perCopy, Value(), /*keepInL1=*/true);
   });
@@ -218,8 +290,7 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
   const size_t weights = ops.weights.size();
   // A group's first wgmma ignores the partial sums (scale-d = 0).
   if (firstOfIteration)
-    partial.assign(accs.size(),
-                   LLVM::UndefOp::create(b, loc, b.getF32Type()));
+    partial.assign(accs.size(), LLVM::UndefOp::create(b, loc, b.getF32Type()));
   // The wgmmas of weight p accumulate into the sums or into partial sums.
   auto target = [&](size_t p, int64_t i) -> MutableArrayRef<Value> {
     auto &values = scalesAtEnd(ops.weights[p].scheme) ? accs : partial;
@@ -264,8 +335,7 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
   Value slotDescriptor = arith::AddIOp::create(
       b, loc, descriptor0,
       arith::IndexCastOp::create(
-          b, loc, i64,
-          mul(slot, idx(activationStageBytes(schedule) >> 4))));
+          b, loc, i64, mul(slot, idx(activationStageBytes(schedule) >> 4))));
   for (int64_t j = 0; j < 4; ++j) {
     // k-step j reads core matrices 2 j and 2 j + 1 of each 8-row group.
     Value descriptor = arith::AddIOp::create(
@@ -275,8 +345,8 @@ void StagedEmitter::computeWgmma(const ChunkLoads &loads, Value slot,
     for (size_t p = 0; p < weights; ++p) {
       const core::Scheme &scheme = ops.weights[p].scheme;
       const bool startsGroup =
-          !scalesAtEnd(scheme) && (groupSpansChunks(scheme, k)
-                                       ? firstOfIteration && j == 0
+          !scalesAtEnd(scheme) &&
+          (groupSpansChunks(scheme, k) ? firstOfIteration && j == 0
                                        : groupStartsAt(scheme, j));
       for (int64_t i = 0; i < tileN; ++i)
         wgmma(target(p, i), a.slice(((p * tileN + i) * 4 + j) * 4, 4),

@@ -50,6 +50,22 @@ private:
   /// Waits for the chunk in buffer `chunk % stages`, then starts the copies
   /// of chunk + stages - 1.
   void advance(mlir::Value chunk);
+  /// The loop over K: `beforeChunk(chunk)` makes the chunk's buffer ready,
+  /// `afterChunk(slot)` runs once the mma no longer reads it. Returns the
+  /// sums.
+  llvm::SmallVector<mlir::Value>
+  mainLoop(llvm::function_ref<void(mlir::Value)> beforeChunk,
+           llvm::function_ref<void(mlir::Value)> afterChunk);
+  /// Stores the lane's sums (per-channel scales, bias... applied).
+  void storeSums(llvm::ArrayRef<mlir::Value> accs);
+
+  // The warp-specialized wgmma body (MmaKernelWarpSpecialized.cpp).
+  /// Producers fill the stages; the other warps run mainLoop and store.
+  void emitWarpSpecialized();
+  /// The 32-bit shared-memory address of mbarrier `index` (+ `slot`).
+  mlir::Value barrierAddress(int64_t index, mlir::Value slot);
+  /// Inline PTX with 32-bit operands `operands`, no results.
+  void inlinePtx(llvm::StringRef ptx, mlir::ValueRange operands);
 
   // The wgmma body (MmaKernelWgmma.cpp).
   /// Chunks per loop iteration: group scales are applied once per
@@ -78,7 +94,10 @@ private:
   void inlinePtx(llvm::StringRef ptx);
 
   int64_t chunks = 0, tiles = 0, rows = 0;
-  mlir::Value xShared, group;
+  mlir::Value xShared, group, barriers;
+  /// Whether activation copies clamp their rows to M - 1 (else the block's
+  /// rows are known to exist).
+  bool clampActivationRows = true;
   llvm::SmallVector<mlir::Value, 2> codesShared;
   mlir::Value blockTile0, mBlock, warpN, warpM;
   // wgmma: the lane's K column and shared-memory offset (in values) of its

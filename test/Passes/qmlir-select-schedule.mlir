@@ -41,7 +41,7 @@ func.func @w8_n48(%x: tensor<?x1024xf16>, %w: !w8) -> tensor<?x48xf16> {
 // CHECK-LABEL: func.func @wide
 // CHECK: qmlir.matmul
 // CHECK-SAME: qmlir.schedules = [#qmlir.schedule<m = [1, 8], warps = 4, tile_n = 1, tile_m = 1, unroll = 8>, #qmlir.schedule<m = [9, 16], warps = 4, tile_n = 1, tile_m = 2, unroll = 4>
-// CHECK-SAME: #qmlir.schedule<m = [33, 96], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK-SAME: #qmlir.schedule<m = [33, 96], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 255], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [256, 65535], mma = "wgmma", blocks_per_sm = 1, producer_warps = 4, warps = 8, tile_n = 1, tile_m = 16, unroll = 1, stages = 4>]
 // SM80-LABEL: func.func @wide
 // SM80: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
 func.func @wide(%x: tensor<?x256xf16>, %w: !wide) -> tensor<?x16384xf16> {
@@ -71,21 +71,24 @@ func.func @swiglu(%x: tensor<?x256xf16>, %g: !g, %u: !g) -> tensor<?x64xf16> {
 // 129; with one tile per block while two would give at most 128 blocks
 // (N = 8192: M <= 128; 4096: M <= 256; 8-bit, from 129: never). With
 // linear-k the weights of ops with a wgmma schedule are in K order: of
-// these rules only the M <= 8 bound applies, and only with N >= 8192.
+// these rules only the M <= 8 bound applies, and only with N >= 8192. The
+// wgmma kernels of 4-bit ops are warp-specialized (2 blocks of 4 + 4 warps)
+// and from M = 256 (N = 8192) or 385 (N = 4096: 128 blocks) use 128 x 128
+// blocks of 8 + 4 warps.
 !big = !qmlir.qtensor<8192x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 !mid = !qmlir.qtensor<4096x4096, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @occupancy
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 1, warps = 8, tile_n = 4, tile_m = 4, unroll = 2>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 128], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [129, 65535], mma = "wgmma", warps = 4, tile_n = 2,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], blocks_per_sm = 2, warps = 8, tile_n = 2, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], blocks_per_sm = 1, warps = 8, tile_n = 4, tile_m = 4, unroll = 2>, #qmlir.schedule<m = [33, 96], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 128], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [129, 255], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [256, 65535], mma = "wgmma", blocks_per_sm = 1, producer_warps = 4, warps = 8, tile_n = 1, tile_m = 16, unroll = 1, stages = 4>
 // CHECK: qmlir.matmul
-// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 16, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 65535], mma = "wgmma", warps = 4, tile_n = 2,
+// CHECK-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 16, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 1, tile_m = 2, unroll = 2>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 256], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [257, 384], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [385, 65535], mma = "wgmma", blocks_per_sm = 1, producer_warps = 4, warps = 8, tile_n = 1, tile_m = 16, unroll = 1, stages = 4>
 // LINEAR-LABEL: func.func @occupancy
 // LINEAR: qmlir.matmul
 // LINEAR-SAME: [#qmlir.schedule<m = [1, 8], blocks_per_sm = 2, warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
-// LINEAR-NOT: blocks_per_sm
+// LINEAR-NOT: blocks_per_sm = {{[0-9]+}}, warps
 // LINEAR: qmlir.matmul
 // LINEAR-SAME: #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>,
-// LINEAR-NOT: blocks_per_sm
+// LINEAR-NOT: blocks_per_sm = {{[0-9]+}}, warps
 // CHECK: qmlir.matmul
 // CHECK-SAME: [#qmlir.schedule<m = [1, 8], warps = 16, tile_n = 1, tile_m = 1, unroll = 4>, #qmlir.schedule<m = [9, 16], warps = 8, tile_n = 1, tile_m = 2, unroll = 4>, #qmlir.schedule<m = [17, 32], warps = 8, tile_n = 2, tile_m = 4, unroll = 4>, #qmlir.schedule<m = [33, 128], warps = 8, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [129, 65535], mma = "wgmma",
 // SM80-LABEL: func.func @occupancy
@@ -175,9 +178,9 @@ func.func @pinned(%x: tensor<?x384xbf16>, %w: !w4) -> tensor<?x96xbf16> {
 !edge = !qmlir.qtensor<16384x256, #qmlir.scheme<i4, group = 128, scale = f16>>
 // CHECK-LABEL: func.func @many_blocks
 // CHECK: qmlir.matmul
-// CHECK-SAME: #qmlir.schedule<m = [33, 65535], mma = "wgmma", warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>]
+// CHECK-SAME: #qmlir.schedule<m = [33, 255], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4, tile_n = 2, tile_m = 8, unroll = 1, stages = 4>, #qmlir.schedule<m = [256, 65535], mma = "wgmma", blocks_per_sm = 1, producer_warps = 4, warps = 8, tile_n = 1, tile_m = 16, unroll = 1, stages = 4>]
 // CHECK: qmlir.matmul
-// CHECK-SAME: #qmlir.schedule<m = [33, 96], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 65535], mma = "wgmma"
+// CHECK-SAME: #qmlir.schedule<m = [33, 96], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>, #qmlir.schedule<m = [97, 255], mma = "wgmma", blocks_per_sm = 2, producer_warps = 4, warps = 4
 // SM80-LABEL: func.func @many_blocks
 // SM80: qmlir.matmul
 // SM80-SAME: #qmlir.schedule<m = [33, 128], warps = 4, tile_n = 2, tile_m = 4, unroll = 1>

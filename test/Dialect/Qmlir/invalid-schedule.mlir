@@ -234,3 +234,39 @@ func.func @layout_swiglu_up(%x: tensor<?x256xf16>, %g: !g, %u: !u) -> tensor<?x6
   %y = qmlir.swiglu %x, %g, %u {qmlir.layout = #qmlir.layout<mma_tile>} : tensor<?x256xf16>, !g, !u -> tensor<?x64xf16>
   return %y : tensor<?x64xf16>
 }
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @producer_warps_count(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule producer_warps = 2 must be 0 or 4 (one warpgroup)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", producer_warps = 2, warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @producer_warps_mma_sync(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule producer_warps = 4 needs mma = "wgmma" (only its stages are filled by producers)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], producer_warps = 4, warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @producer_warps_too_many(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule warps = 32 and producer_warps = 4 exceed 32 warps (1024 threads)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", producer_warps = 4, warps = 32, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @producer_warps_blocks_per_sm(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule blocks_per_sm = 6 must be in 0..5 (no multiprocessor holds more than 2048 threads)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", blocks_per_sm = 6, producer_warps = 4, warps = 8, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
