@@ -340,5 +340,11 @@ LogicalResult ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "schedule blocks_per_sm = " << blocksPerSm
                        << " must be in 0.." << 2048 / threads
                        << " (no multiprocessor holds more than 2048 threads)";
+  // setmaxnreg moves registers within the launch bound blocks_per_sm sets;
+  // without one ptxas ignores it.
+  if (producerWarps != 0 && blocksPerSm == 0)
+    return emitError() << "schedule producer_warps = " << producerWarps
+                       << " needs blocks_per_sm >= 1 (the registers the "
+                          "producers give back are shared out within it)";
   return success();
 }

@@ -191,12 +191,13 @@ def Qmlir_ScheduleAttr : AttrDef<Qmlir_Dialect, "Schedule"> {
     (split-K: all of them; staged: 8 at a time), so that blocks reading the
     same weights run together and share them through L2.
 
-    With `producer_warps = 4` (wgmma only) the block has a fifth
+    With `producer_warps = 4` (wgmma only) the block has one more
     warpgroup that issues every copy of the stages and signals each full
     stage on an mbarrier, while the `warps` compute warps only wait for the
     stage they need, decode and issue wgmma, and free the stage on a second
     mbarrier; the producers hand registers to the compute warps
-    (setmaxnreg), within what `blocks_per_sm` blocks leave each thread.
+    (setmaxnreg), within what `blocks_per_sm` (required) blocks leave each
+    thread.
 
     `blocks_per_sm = B` (default 0: no bound) asks ptxas to keep B blocks
     resident on a multiprocessor (`.minnctapersm`), i.e. to fit each thread

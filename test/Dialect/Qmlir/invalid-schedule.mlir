@@ -270,3 +270,12 @@ func.func @producer_warps_blocks_per_sm(%x: tensor<?x384xf16>, %w: !w) -> tensor
   %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", blocks_per_sm = 6, producer_warps = 4, warps = 8, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
   return %y : tensor<?x96xf16>
 }
+
+// -----
+
+!w = !qmlir.qtensor<96x384, #qmlir.scheme<i4, group = 128, scale = f16>>
+func.func @producer_warps_unbounded(%x: tensor<?x384xf16>, %w: !w) -> tensor<?x96xf16> {
+  // expected-error @+1 {{schedule producer_warps = 4 needs blocks_per_sm >= 1 (the registers the producers give back are shared out within it)}}
+  %y = qmlir.matmul %x, %w {qmlir.schedules = [#qmlir.schedule<m = [1, 65535], mma = "wgmma", producer_warps = 4, warps = 4, tile_n = 1, tile_m = 8, unroll = 1, stages = 4>]} : tensor<?x384xf16>, !w -> tensor<?x96xf16>
+  return %y : tensor<?x96xf16>
+}
