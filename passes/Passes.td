@@ -133,10 +133,12 @@ def QmlirSelectSchedule : Pass<"qmlir-select-schedule", "::mlir::ModuleOp"> {
     only copies, 2 blocks per SM), and once blocks of 128 rows by 128
     columns number at least 128 (from M = 256, N a multiple of 128) two
     compute warpgroups of m64n128k16 on one 64-column tile each, 1 block
-    per SM: 1.1-1.46x at M = 256..4096 on twelve layers (H100,
-    benchmarks/results/2026-11-22-h100-warp-specialized.md). Ops that already have schedules keep them; ops the layout
-    cannot hold, and every op when `chip` has no mma.sync m16n8k16 (before
-    sm_80), are left to the SIMT lowering.
+    per SM: 1.02-1.45x at M = 256..4096 on twelve layers (1.11-1.41x from
+    M = 1024; H100,
+    benchmarks/results/2026-11-22-h100-warp-specialized.md). Ops that
+    already have schedules keep them; ops the layout cannot hold, and every
+    op when `chip` has no mma.sync m16n8k16 (before sm_80), are left to the
+    SIMT lowering.
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",

@@ -205,7 +205,7 @@ struct QmlirSelectSchedulePass
         const int64_t stagedWarps = 4, stagedTileM = 8;
         // On sm_90a a warpgroup of producers issues the copies while the
         // other warps only decode and issue wgmma (MmaKernelWarpSpecialized):
-        // 1.1-1.2x at M = 256 with the same blocks (H100, five target
+        // 1.03-1.2x at M = 256 with the same blocks (H100, five target
         // layers), no slower at M = 64..128.
         const bool warpSpecialized = wgmmaTuned;
         auto stagedBucket = [&](int64_t mMin, int64_t mMax, int64_t tileN) {
@@ -218,7 +218,7 @@ struct QmlirSelectSchedulePass
         };
         // With producers, two warpgroups of m64n128k16 wgmmas on one 64-column
         // tile each (blocks of 128 rows by 128 columns, one per SM, 232
-        // registers per compute thread) are 1.25-1.46x faster than the
+        // registers per compute thread) are 1.24-1.46x faster than the
         // original kernel at M = 256..4096 on the five target layers (H100)
         // where they make at least 128 blocks: the decode of each code
         // serves twice the rows. With fewer blocks (4096 x 4096 and
