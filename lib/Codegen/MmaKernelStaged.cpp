@@ -68,11 +68,12 @@ void StagedEmitter::copyActivationRows(Value chunkColumn, Value valid,
   });
 }
 
-Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot) {
+Value StagedEmitter::issueCopies(Value chunk, Value valid, Value slot,
+                                 bool clampRows) {
   Value source = arith::MinUIOp::create(b, loc, chunk, idx(chunks - 1));
   Value chunkColumn = mul(source, idx(Geometry::kTileCols));
   if (schedule.isWgmma())
-    copyActivationsForWgmma(chunkColumn, slot);
+    copyActivationsForWgmma(chunkColumn, slot, clampRows);
   else
     copyActivationRows(chunkColumn, valid, slot);
   // Codes: each tile's 32 x bits words are contiguous for a chunk.
@@ -220,7 +221,8 @@ void StagedEmitter::emit(gpu::GPUFuncOp kernel) {
         stages * tiles * Geometry::kLanes * w.scheme.bits, b.getI32Type(), 4));
   // The producers' mbarriers: each stage's "full" then "empty" ones.
   if (schedule.isWarpSpecialized())
-    barriers = view(2 * stages, b.getI64Type(), 8);
+    barrierBase = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, view(2 * stages, b.getI64Type(), 8));
   if (useWgmma)
     prepareWgmma();
 

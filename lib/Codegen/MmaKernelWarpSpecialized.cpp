@@ -41,20 +41,9 @@ constexpr int64_t kProducerRegisters = 32;
 } // namespace
 
 Value StagedEmitter::barrierAddress(int64_t index, Value slot) {
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, barriers);
   return arith::IndexCastOp::create(
-      b, loc, b.getI32Type(), add(base, mul(add(idx(index), slot), idx(8))));
-}
-
-void StagedEmitter::inlinePtx(StringRef ptx, ValueRange operands) {
-  std::string constraints;
-  for (size_t i = 0; i < operands.size(); ++i)
-    constraints += i == 0 ? "r" : ",r";
-  LLVM::InlineAsmOp::create(b, loc, TypeRange{}, operands, ptx, constraints,
-                            /*has_side_effects=*/true,
-                            /*is_align_stack=*/false,
-                            LLVM::tailcallkind::TailCallKind::None,
-                            LLVM::AsmDialectAttr(), ArrayAttr());
+      b, loc, b.getI32Type(),
+      add(barrierBase, mul(add(idx(index), slot), idx(8))));
 }
 
 void StagedEmitter::emitWarpSpecialized() {
@@ -116,15 +105,14 @@ void StagedEmitter::emitWarpSpecialized() {
       (launchRegisters * threads - kProducerRegisters * producerThreads) /
       computeThreads / 8 * 8;
   inlinePtx("setmaxnreg.inc.sync.aligned.u32 " +
-                std::to_string(std::min<int64_t>(computeRegisters, 256)) + ";",
-            {});
+            std::to_string(std::min<int64_t>(computeRegisters, 256)) + ";");
   SmallVector<Value> accs = mainLoop(
       [&](Value chunk) {
         Value slot = arith::RemUIOp::create(b, loc, chunk, idx(stages));
         wait(barrierAddress(full, slot), roundParity(chunk, 0));
         // cp.async wrote through the generic proxy; wgmma reads through
         // the async one.
-        inlinePtx("fence.proxy.async.shared::cta;", {});
+        inlinePtx("fence.proxy.async.shared::cta;");
       },
       [&](Value slot) {
         inlinePtx("{\n.reg .b64 state;\n"
@@ -136,20 +124,19 @@ void StagedEmitter::emitWarpSpecialized() {
   // The producers.
   b.setInsertionPointToStart(&roles.getElseRegion().front());
   inlinePtx("setmaxnreg.dec.sync.aligned.u32 " +
-                std::to_string(kProducerRegisters) + ";",
-            {});
+            std::to_string(kProducerRegisters) + ";");
   copyThreads = producerThreads;
   // tid - computeThreads, as a remainder: the known range lets each
   // copy's address fold into one base plus constants.
   copyTid = arith::RemUIOp::create(b, loc, tid, idx(producerThreads));
   Value always = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
-  auto produce = [&]() {
+  auto produce = [&](bool clampRows) {
     scf::ForOp::create(
         b, loc, idx(0), idx(chunks), idx(1), ValueRange{},
         [&](OpBuilder &, Location, Value chunk, ValueRange) {
           Value slot = arith::RemUIOp::create(b, loc, chunk, idx(stages));
           wait(barrierAddress(empty, slot), roundParity(chunk, 1));
-          issueCopies(chunk, always, slot);
+          issueCopies(chunk, always, slot, clampRows);
           inlinePtx("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [$0];",
                     {barrierAddress(full, slot)});
           scf::YieldOp::create(b, loc);
@@ -166,14 +153,12 @@ void StagedEmitter::emitWarpSpecialized() {
   {
     OpBuilder::InsertionGuard inner(b);
     b.setInsertionPointToStart(&wholeBlock.getThenRegion().front());
-    clampActivationRows = false;
-    produce();
+    produce(/*clampRows=*/false);
     b.setInsertionPointToStart(&wholeBlock.getElseRegion().front());
-    clampActivationRows = true;
-    produce();
+    produce(/*clampRows=*/true);
   }
   // The producers leave once their copies have landed, so that no path
   // joins the compute warps' code at the producers' register budget.
-  inlinePtx("cp.async.wait_all;\nexit;", {});
+  inlinePtx("cp.async.wait_all;\nexit;");
   copyThreads = 0;
 }

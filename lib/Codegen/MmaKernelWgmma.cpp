@@ -73,8 +73,12 @@ int64_t StagedEmitter::wgmmaChunksPerIteration() const {
   return chunksPerIteration;
 }
 
-void StagedEmitter::inlinePtx(StringRef ptx) {
-  LLVM::InlineAsmOp::create(b, loc, TypeRange{}, ValueRange{}, ptx, "",
+void StagedEmitter::inlinePtx(StringRef ptx, ValueRange operands) {
+  std::string constraints;
+  for (Value operand : operands)
+    constraints += std::string(constraints.empty() ? "" : ",") +
+                   (operand.getType().isInteger(64) ? "l" : "r");
+  LLVM::InlineAsmOp::create(b, loc, TypeRange{}, operands, ptx, constraints,
                             /*has_side_effects=*/true,
                             /*is_align_stack=*/false,
                             LLVM::tailcallkind::TailCallKind::None,
@@ -182,7 +186,8 @@ void StagedEmitter::prepareWgmma() {
                                                      << 32));
 }
 
-void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
+void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot,
+                                            bool clampRows) {
   const int64_t stageValues = activationStageBytes(schedule) / 2;
   // A row is 64 / perCopy copies, 32 or 8, and the thread count is a
   // multiple of 32, so which part of its row a thread copies is fixed.
@@ -198,8 +203,7 @@ void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
     // addresses (with a power-of-two rowsPerPass the core-matrix offset of
     // row r0 + p rowsPerPass is that of r0 plus a constant). Where rows may
     // be past M, those copy the last row instead.
-    Value r0 = arith::DivUIOp::create(b, loc, copyThreads ? copyTid : tid,
-                                      idx(copiesPerRow));
+    Value r0 = arith::DivUIOp::create(b, loc, copyTid, idx(copiesPerRow));
     auto i64 = b.getI64Type();
     Value xBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, ops.x);
     Value column = add(chunkColumn, xLaneColumn);
@@ -209,7 +213,7 @@ void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
     };
     Value src = rowAddress(add(mBlock, r0));
     Value lastRowSrc;
-    if (clampActivationRows)
+    if (clampRows)
       lastRowSrc = rowAddress(arith::SubIOp::create(b, loc, m, idx(1)));
     auto coreOffset = [&](int64_t r) {
       return (r / 8) * kCoreMatrixStrideRows + (r % 8) * 16;
@@ -237,7 +241,7 @@ void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
       const int64_t dstOffset = coreOffset(first);
       Value rowSrc = src;
       int64_t srcOffset = first * k * 2;
-      if (clampActivationRows) {
+      if (clampRows) {
         rowSrc = arith::SelectOp::create(
             b, loc,
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
@@ -248,18 +252,14 @@ void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
             lastRowSrc);
         srcOffset = 0;
       }
-      std::string ptx = "cp.async.ca.shared.global [$0+" +
-                        std::to_string(dstOffset) + "], [$1+" +
-                        std::to_string(srcOffset) + "], " +
-                        std::to_string(2 * perCopy) + ";";
-      LLVM::InlineAsmOp::create(b, loc, TypeRange{}, ValueRange{dst, rowSrc},
-                                ptx, "r,l", /*has_side_effects=*/true,
-                                /*is_align_stack=*/false,
-                                LLVM::tailcallkind::TailCallKind::None,
-                                LLVM::AsmDialectAttr(), ArrayAttr());
+      inlinePtx("cp.async.ca.shared.global [$0+" + std::to_string(dstOffset) +
+                    "], [$1+" + std::to_string(srcOffset) + "], " +
+                    std::to_string(2 * perCopy) + ";",
+                {dst, rowSrc});
     }
     return;
   }
+  // This path clamps every row whatever clampRows says (never wrong).
   // Rows past M repeat the last one and chunks past K the last one: their
   // sums are never stored or their buffers never read, so nothing needs
   // zeros (which would cost a select per copy).
@@ -274,8 +274,7 @@ void StagedEmitter::copyActivationsForWgmma(Value chunkColumn, Value slot) {
                     mul(arith::RemUIOp::create(b, loc, r, idx(8)), idx(8)))),
             xLaneOffset);
     copy(ops.x,
-         {clampActivationRows ? arith::MinUIOp::create(b, loc, row, lastRow)
-                              : row,
+         {arith::MinUIOp::create(b, loc, row, lastRow),
           add(chunkColumn, xLaneColumn)},
          xShared, dst, perCopy, Value(), /*keepInL1=*/true);
   });

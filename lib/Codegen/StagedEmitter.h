@@ -36,9 +36,10 @@ public:
 private:
   /// Starts the copies of `chunk` (clamped to the last; nothing is read and
   /// zeros are written where `valid` is false) into buffer `slot`, as one
-  /// cp.async group, and returns the group's token.
+  /// cp.async group, and returns the group's token. `clampRows` false: the
+  /// block's rows are known to exist (wgmma producers only).
   mlir::Value issueCopies(mlir::Value chunk, mlir::Value valid,
-                          mlir::Value slot);
+                          mlir::Value slot, bool clampRows = true);
   /// Activations of row `row` (clamped), column `column` of the chunk, or
   /// zeros where `present` is false: the mma.sync body's swizzled rows.
   void copyActivationRows(mlir::Value chunkColumn, mlir::Value valid,
@@ -64,8 +65,6 @@ private:
   void emitWarpSpecialized();
   /// The 32-bit shared-memory address of mbarrier `index` (+ `slot`).
   mlir::Value barrierAddress(int64_t index, mlir::Value slot);
-  /// Inline PTX with 32-bit operands `operands`, no results.
-  void inlinePtx(llvm::StringRef ptx, mlir::ValueRange operands);
 
   // The wgmma body (MmaKernelWgmma.cpp).
   /// Chunks per loop iteration: group scales are applied once per
@@ -73,8 +72,10 @@ private:
   int64_t wgmmaChunksPerIteration() const;
   /// Per-lane constants of the activation copies and the descriptors.
   void prepareWgmma();
-  /// Activations as wgmma core matrices, K in the weights' order.
-  void copyActivationsForWgmma(mlir::Value chunkColumn, mlir::Value slot);
+  /// Activations as wgmma core matrices, K in the weights' order; rows
+  /// past M copy the last row unless `clampRows` is false.
+  void copyActivationsForWgmma(mlir::Value chunkColumn, mlir::Value slot,
+                               bool clampRows);
   /// The wgmmas of one chunk: into `accs` directly for per-channel scales,
   /// otherwise into `partial`, which is scaled into `accs` at the end of
   /// each group (`lastOfIteration`: this chunk ends the loop iteration;
@@ -91,13 +92,13 @@ private:
   /// that nothing reads or writes them on the wrong side of it.
   void fenceValues(llvm::StringRef ptx,
                    llvm::MutableArrayRef<mlir::Value> values);
-  void inlinePtx(llvm::StringRef ptx);
+  /// Side-effecting inline PTX without results; 64-bit operands are passed
+  /// as "l", the others as "r".
+  void inlinePtx(llvm::StringRef ptx, mlir::ValueRange operands = {});
 
   int64_t chunks = 0, tiles = 0, rows = 0;
-  mlir::Value xShared, group, barriers;
-  /// Whether activation copies clamp their rows to M - 1 (else the block's
-  /// rows are known to exist).
-  bool clampActivationRows = true;
+  /// barrierBase: the shared-memory address of the producers' mbarriers.
+  mlir::Value xShared, group, barrierBase;
   llvm::SmallVector<mlir::Value, 2> codesShared;
   mlir::Value blockTile0, mBlock, warpN, warpM;
   // wgmma: the lane's K column and shared-memory offset (in values) of its
